@@ -1,0 +1,90 @@
+// A Ceph message: the header fields a sender chooses, and the three payload sections.
+// Typed messages (MPing, MAuth, ...) extend it; unknown types travel as plain Message.
+import { Priority, msgTypeName } from '../wire/constants.ts'
+import type { EntityName } from '../wire/entity-name.ts'
+
+export const EMPTY = new Uint8Array(0)
+
+export interface MessageInit {
+  type: number
+  priority?: number
+  version?: number
+  compatVersion?: number
+  tid?: number
+  dataOff?: number
+  src?: EntityName
+  front?: Uint8Array
+  middle?: Uint8Array
+  data?: Uint8Array
+}
+
+export class Message {
+  type: number
+  priority: number
+  /** Encoding version of the payload. */
+  version: number
+  /** Oldest decoder version able to read it (0 on the wire means "same as version"). */
+  compatVersion: number
+  tid: number
+  /** Assigned by the connection when written; set on receipt. */
+  seq = 0
+  dataOff: number
+  /** Set on receipt from the header; the sender's messenger fills it on send. */
+  src: EntityName
+  front: Uint8Array
+  middle: Uint8Array
+  data: Uint8Array
+  /** Receive side: the connection it came from (set by the messenger). */
+  connection: unknown = undefined
+  /** Receive side: performance.now() when the footer arrived. */
+  recvStamp = 0
+
+  constructor (init: MessageInit) {
+    this.type = init.type
+    this.priority = init.priority ?? Priority.DEFAULT
+    this.version = init.version ?? 1
+    this.compatVersion = init.compatVersion ?? 0
+    this.tid = init.tid ?? 0
+    this.dataOff = init.dataOff ?? 0
+    this.src = init.src ?? { type: 0, num: 0 }
+    this.front = init.front ?? EMPTY
+    this.middle = init.middle ?? EMPTY
+    this.data = init.data ?? EMPTY
+  }
+
+  get typeName (): string {
+    return msgTypeName(this.type)
+  }
+
+  /** Payload bytes: what throttles and the dispatch queue charge for this message. */
+  get payloadLength (): number {
+    return this.front.length + this.middle.length + this.data.length
+  }
+
+  /**
+   * Typed messages override this to (re)build `front` (and middle/data) from their fields.
+   * Called once before the message is first encoded; `features` are the connection's negotiated ones.
+   */
+  encodePayload (_features: bigint): void {}
+
+  /** Copy header and payload fields from another message (used when a raw message is typed). */
+  protected copyFrom (m: Message): void {
+    this.type = m.type
+    this.priority = m.priority
+    this.version = m.version
+    this.compatVersion = m.compatVersion
+    this.tid = m.tid
+    this.seq = m.seq
+    this.dataOff = m.dataOff
+    this.src = m.src
+    this.front = m.front
+    this.middle = m.middle
+    this.data = m.data
+    this.connection = m.connection
+    this.recvStamp = m.recvStamp
+  }
+
+  toString (): string {
+    return `${this.typeName}(seq ${this.seq}, ${this.front.length}+${this.middle.length}+${this.data.length} bytes)`
+  }
+}

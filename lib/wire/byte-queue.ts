@@ -1,0 +1,122 @@
+// The decoder's input: received chunks kept as they came, read from the front. Bytes are sliced
+// out without copying when they lie inside one chunk, and copied once when they span chunks.
+// (uint8arraylist does the same in general form; this is the small subset the decoder needs,
+// without its per-call searches over the chunk list.)
+
+const EMPTY = new Uint8Array(0)
+
+export class ByteQueue {
+  private chunks: Uint8Array[] = []
+  private head = 0
+  private headOff = 0
+  /** Unread bytes. */
+  length = 0
+  /** Bytes consumed since the start of the stream (the offset of the next unread byte). */
+  consumed = 0
+
+  push (chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.length += chunk.length
+  }
+
+  /** Byte `i` positions after the read position (i < length). */
+  byteAt (i: number): number {
+    let idx = this.head
+    let off = this.headOff + i
+    while (off >= this.chunks[idx].length) {
+      off -= this.chunks[idx].length
+      idx++
+    }
+    return this.chunks[idx][off]
+  }
+
+  /** The head chunk and the read offset inside it, for parsing in place. */
+  headChunk (): Uint8Array {
+    return this.chunks[this.head] ?? EMPTY
+  }
+
+  get headOffset (): number {
+    return this.headOff
+  }
+
+  /** Bytes readable in place from the head chunk. */
+  contiguousLength (): number {
+    const c = this.chunks[this.head]
+    return c === undefined ? 0 : c.length - this.headOff
+  }
+
+  /** The next n bytes without consuming them: a view when contiguous, else a copy. */
+  peek (n: number): Uint8Array {
+    if (n === 0) return EMPTY
+    const c = this.chunks[this.head]
+    if (c.length - this.headOff >= n) return c.subarray(this.headOff, this.headOff + n)
+    const out = new Uint8Array(n)
+    this.copyTo(out, n)
+    return out
+  }
+
+  /** Consume n bytes and return them: a view when contiguous, else one copy. */
+  take (n: number): Uint8Array {
+    if (n === 0) return EMPTY
+    const c = this.chunks[this.head]
+    if (c.length - this.headOff >= n) {
+      const v = c.subarray(this.headOff, this.headOff + n)
+      this.skip(n)
+      return v
+    }
+    const out = new Uint8Array(n)
+    this.copyTo(out, n)
+    this.skip(n)
+    return out
+  }
+
+  /** Consume n bytes and return them as a fresh copy (no reference to the chunk is kept). */
+  takeCopy (n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    this.copyTo(out, n)
+    this.skip(n)
+    return out
+  }
+
+  skip (n: number): void {
+    this.length -= n
+    this.consumed += n
+    let off = this.headOff + n
+    while (this.head < this.chunks.length && off >= this.chunks[this.head].length) {
+      off -= this.chunks[this.head].length
+      this.head++
+    }
+    this.headOff = off
+    if (this.head === this.chunks.length) {
+      this.chunks = []
+      this.head = 0
+      this.headOff = 0
+    } else if (this.head > 64) {
+      this.chunks = this.chunks.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  private copyTo (out: Uint8Array, n: number): void {
+    let idx = this.head
+    let off = this.headOff
+    let w = 0
+    while (w < n) {
+      const c = this.chunks[idx]
+      const k = Math.min(c.length - off, n - w)
+      out.set(c.subarray(off, off + k), w)
+      w += k
+      idx++
+      off = 0
+    }
+  }
+
+  clear (): void {
+    this.consumed += this.length
+    this.chunks = []
+    this.head = 0
+    this.headOff = 0
+    this.length = 0
+  }
+}

@@ -1,0 +1,250 @@
+// The msgr v1 encoder: pure functions from frames to bytes, and a batch that gathers the frames
+// of one write into as few buffers as possible (small frames are packed into one buffer; large
+// payloads are passed through by reference) so the writer issues one writev per batch.
+import {
+  BANNER_BYTES, ENTITY_ADDR_LEN, FOOTER_LEN, FOOTER_OLD_LEN, FooterFlag, HEADER_LEN, Tag
+} from './constants.ts'
+import { encodeConnect, encodeConnectReply, writeU64 } from './connect.ts'
+import type { ConnectMsg, ConnectReply } from './connect.ts'
+import { crc32c } from './crc32c.ts'
+import { encodeEntityAddrInto } from './entity-addr.ts'
+import type { EntityAddr } from './entity-addr.ts'
+import type { Frame, Timespec } from './frame.ts'
+import { encodeFooterInto, encodeHeaderInto, writeU32 } from './header.ts'
+import type { MsgFooter, MsgHeader } from './header.ts'
+
+export interface CrcOptions {
+  /** Ceph's ms_crc_header: header, front and middle crcs. Default true. */
+  crcHeader?: boolean
+  /** Ceph's ms_crc_data: data crc; when off, the footer carries NOCRC. Default true. */
+  crcData?: boolean
+}
+
+/** What the encoder needs of a message: the header fields and the three sections. */
+export interface OutgoingMessage {
+  header: Omit<MsgHeader, 'frontLen' | 'middleLen' | 'dataLen' | 'crc' | 'reserved'> & { reserved?: number }
+  front: Uint8Array
+  middle: Uint8Array
+  data: Uint8Array
+  /** Footer signature (0n without cephx signing). */
+  sig?: bigint
+}
+
+export function encodeBanner (): Uint8Array {
+  return BANNER_BYTES.slice()
+}
+
+/** What a server sends first: banner, its own address, and the client's address as it sees it. */
+export function encodeServerHello (self: EntityAddr, peer: EntityAddr): Uint8Array {
+  const out = new Uint8Array(BANNER_BYTES.length + 2 * ENTITY_ADDR_LEN)
+  out.set(BANNER_BYTES, 0)
+  encodeEntityAddrInto(self, out, BANNER_BYTES.length)
+  encodeEntityAddrInto(peer, out, BANNER_BYTES.length + ENTITY_ADDR_LEN)
+  return out
+}
+
+export function encodeAddr (a: EntityAddr): Uint8Array {
+  const out = new Uint8Array(ENTITY_ADDR_LEN)
+  encodeEntityAddrInto(a, out, 0)
+  return out
+}
+
+export { encodeConnect, encodeConnectReply }
+
+/** Bytes a message frame takes on the wire. */
+export function messageFrameLength (m: OutgoingMessage, msgAuth: boolean): number {
+  return 1 + HEADER_LEN + m.front.length + m.middle.length + m.data.length + (msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN)
+}
+
+/**
+ * Write tag + header into `out` at `at` and return the footer to write after the payload.
+ * The crcs follow Ceph: header/front/middle under crcHeader, data under crcData (else NOCRC).
+ */
+function writeMessageHead (m: OutgoingMessage, out: Uint8Array, at: number, crc: CrcOptions): MsgFooter {
+  const crcHeader = crc.crcHeader ?? true
+  const crcData = crc.crcData ?? true
+  out[at] = Tag.MSG
+  const h = m.header
+  encodeHeaderInto({
+    ...h,
+    frontLen: m.front.length,
+    middleLen: m.middle.length,
+    dataLen: m.data.length,
+    reserved: h.reserved ?? 0,
+    crc: 0
+  }, out, at + 1, crcHeader)
+  let flags: number = FooterFlag.COMPLETE
+  if (!crcData) flags |= FooterFlag.NOCRC
+  return {
+    frontCrc: crcHeader && m.front.length > 0 ? crc32c(m.front) : 0,
+    middleCrc: crcHeader && m.middle.length > 0 ? crc32c(m.middle) : 0,
+    dataCrc: crcData && m.data.length > 0 ? crc32c(m.data) : 0,
+    sig: m.sig ?? 0n,
+    flags
+  }
+}
+
+/** One message frame as a list of buffers: [tag+header, front, middle, data, footer] (empties omitted). */
+export function encodeMessage (m: OutgoingMessage, msgAuth: boolean, crc: CrcOptions = {}): Uint8Array[] {
+  const head = new Uint8Array(1 + HEADER_LEN)
+  const footer = writeMessageHead(m, head, 0, crc)
+  const foot = new Uint8Array(msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN)
+  encodeFooterInto(footer, foot, 0, msgAuth)
+  const out: Uint8Array[] = [head]
+  if (m.front.length > 0) out.push(m.front)
+  if (m.middle.length > 0) out.push(m.middle)
+  if (m.data.length > 0) out.push(m.data)
+  out.push(foot)
+  return out
+}
+
+export function encodeAck (seq: number): Uint8Array {
+  const out = new Uint8Array(9)
+  out[0] = Tag.ACK
+  writeU64(out, 1, seq)
+  return out
+}
+
+export function encodeKeepalive (): Uint8Array {
+  return Uint8Array.of(Tag.KEEPALIVE)
+}
+
+export function encodeKeepalive2 (stamp: Timespec, ack = false): Uint8Array {
+  const out = new Uint8Array(9)
+  out[0] = ack ? Tag.KEEPALIVE2_ACK : Tag.KEEPALIVE2
+  writeU32(out, 1, stamp.sec >>> 0)
+  writeU32(out, 5, stamp.nsec >>> 0)
+  return out
+}
+
+export function encodeClose (): Uint8Array {
+  return Uint8Array.of(Tag.CLOSE)
+}
+
+export function timespecNow (nowMs = Date.now()): Timespec {
+  const sec = Math.floor(nowMs / 1000)
+  return { sec, nsec: Math.floor((nowMs - sec * 1000) * 1e6) }
+}
+
+/**
+ * Encode any frame the decoder yields back into bytes (used by tests, the decode CLI and
+ * replay tools). `msgAuth` picks the footer layout of MSG frames.
+ */
+export function encodeFrame (f: Frame, msgAuth: boolean, crc: CrcOptions = {}): Uint8Array[] {
+  switch (f.kind) {
+    case 'banner': return [encodeBanner()]
+    case 'addr': return [encodeAddr(f.addr)]
+    case 'connect': return [encodeConnect(f.connect)]
+    case 'connect_reply': return [encodeConnectReply(f.reply)]
+    case 'seq': { const b = new Uint8Array(8); writeU64(b, 0, f.seq); return [b] }
+    case 'ack': return [encodeAck(f.seq)]
+    case 'keepalive': return [encodeKeepalive()]
+    case 'keepalive2': return [encodeKeepalive2(f.stamp)]
+    case 'keepalive2_ack': return [encodeKeepalive2(f.stamp, true)]
+    case 'close': return [encodeClose()]
+    case 'msg': {
+      const { frontLen: _f, middleLen: _m, dataLen: _d, crc: _c, ...header } = f.header
+      return encodeMessage({ header, front: f.front, middle: f.middle, data: f.data, sig: f.footer.sig }, msgAuth, crc)
+    }
+  }
+}
+
+/** Re-export for callers building replies. */
+export type { ConnectMsg, ConnectReply }
+
+/**
+ * Gathers the frames of one write. Frames and small payloads are copied into a shared buffer;
+ * payloads of at least `inlineMax` bytes are referenced, not copied. flush() returns the list
+ * to hand to one writev (socket.cork/uncork or a single write of a joined buffer).
+ */
+export class WriteBatch {
+  private bufs: Uint8Array[] = []
+  private cur: Uint8Array
+  private pos = 0
+  private readonly blockSize: number
+  private readonly inlineMax: number
+  /** Bytes in this batch. */
+  bytes = 0
+  frames = 0
+
+  constructor (blockSize = 64 * 1024, inlineMax = 4096) {
+    this.blockSize = blockSize
+    this.inlineMax = inlineMax
+    this.cur = new Uint8Array(blockSize)
+  }
+
+  private room (n: number): void {
+    if (this.cur.length - this.pos >= n) return
+    this.seal()
+    this.cur = new Uint8Array(Math.max(this.blockSize, n))
+    this.pos = 0
+  }
+
+  private seal (): void {
+    if (this.pos > 0) {
+      this.bufs.push(this.cur.subarray(0, this.pos))
+      this.cur = this.cur.subarray(this.pos)
+      this.pos = 0
+    }
+  }
+
+  /** Append raw bytes (copied when small, referenced when large). */
+  append (b: Uint8Array): void {
+    const n = b.length
+    if (n === 0) return
+    this.bytes += n
+    if (n >= this.inlineMax) {
+      this.seal()
+      this.bufs.push(b)
+      return
+    }
+    this.room(n)
+    this.cur.set(b, this.pos)
+    this.pos += n
+  }
+
+  appendMessage (m: OutgoingMessage, msgAuth: boolean, crc: CrcOptions = {}): void {
+    this.frames++
+    this.room(1 + HEADER_LEN)
+    const footer = writeMessageHead(m, this.cur, this.pos, crc)
+    this.pos += 1 + HEADER_LEN
+    this.bytes += 1 + HEADER_LEN
+    this.append(m.front)
+    this.append(m.middle)
+    this.append(m.data)
+    const fl = msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
+    this.room(fl)
+    encodeFooterInto(footer, this.cur, this.pos, msgAuth)
+    this.pos += fl
+    this.bytes += fl
+  }
+
+  appendAck (seq: number): void {
+    this.frames++
+    this.room(9)
+    this.cur[this.pos] = Tag.ACK
+    writeU64(this.cur, this.pos + 1, seq)
+    this.pos += 9
+    this.bytes += 9
+  }
+
+  appendKeepalive2 (stamp: Timespec, ack = false): void {
+    this.frames++
+    this.append(encodeKeepalive2(stamp, ack))
+  }
+
+  get empty (): boolean {
+    return this.bytes === 0
+  }
+
+  /** The gathered buffers; the batch is empty afterwards and reuses what is left of its block. */
+  flush (): Uint8Array[] {
+    this.seal()
+    const out = this.bufs
+    this.bufs = []
+    this.bytes = 0
+    this.frames = 0
+    if (this.cur.length < 1024) { this.cur = new Uint8Array(this.blockSize); this.pos = 0 }
+    return out
+  }
+}

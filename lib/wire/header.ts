@@ -1,0 +1,160 @@
+// ceph_msg_header (53 bytes; its crc covers the first 49) and the two footers:
+// ceph_msg_footer (21 bytes, when MSG_AUTH is negotiated) and ceph_msg_footer_old (13 bytes).
+import { FOOTER_LEN, FOOTER_OLD_LEN, HEADER_CRC_LEN, HEADER_LEN } from './constants.ts'
+import { crc32c } from './crc32c.ts'
+import { readU64, writeU64 } from './connect.ts'
+import type { EntityName } from './entity-name.ts'
+
+export interface MsgHeader {
+  seq: number
+  tid: number
+  type: number
+  priority: number
+  version: number
+  frontLen: number
+  middleLen: number
+  dataLen: number
+  dataOff: number
+  src: EntityName
+  compatVersion: number
+  reserved: number
+  crc: number
+}
+
+export interface MsgFooter {
+  frontCrc: number
+  middleCrc: number
+  dataCrc: number
+  /** Message signature (cephx session security); 0n otherwise. Absent from the old footer. */
+  sig: bigint
+  flags: number
+}
+
+function u32 (b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000
+}
+
+function u16 (b: Uint8Array, at: number): number {
+  return b[at] | (b[at + 1] << 8)
+}
+
+function putU32 (out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff
+  out[at + 1] = (v >>> 8) & 0xff
+  out[at + 2] = (v >>> 16) & 0xff
+  out[at + 3] = (v >>> 24) & 0xff
+}
+
+function putU16 (out: Uint8Array, at: number, v: number): void {
+  out[at] = v & 0xff
+  out[at + 1] = (v >>> 8) & 0xff
+}
+
+/** s64 LE as a number: entity nums are small, −1 means "unassigned". */
+function readS64 (b: Uint8Array, at: number): number {
+  const lo = u32(b, at)
+  const hi = u32(b, at + 4)
+  if (hi >= 0x80000000) return (hi - 0x100000000) * 0x100000000 + lo
+  return hi * 0x100000000 + lo
+}
+
+function writeS64 (out: Uint8Array, at: number, v: number): void {
+  if (v >= 0) { writeU64(out, at, v); return }
+  const lo = ((v % 0x100000000) + 0x100000000) % 0x100000000
+  const hi = Math.floor(v / 0x100000000) + 0x100000000
+  putU32(out, at, lo)
+  putU32(out, at + 4, hi)
+}
+
+/** Decode the 53 header bytes at `at` (no crc check here; see headerCrcOk). */
+export function decodeHeader (b: Uint8Array, at = 0): MsgHeader {
+  return {
+    seq: readU64(b, at),
+    tid: readU64(b, at + 8),
+    type: u16(b, at + 16),
+    priority: u16(b, at + 18),
+    version: u16(b, at + 20),
+    frontLen: u32(b, at + 22),
+    middleLen: u32(b, at + 26),
+    dataLen: u32(b, at + 30),
+    dataOff: u16(b, at + 34),
+    src: { type: b[at + 36], num: readS64(b, at + 37) },
+    compatVersion: u16(b, at + 45),
+    reserved: u16(b, at + 47),
+    crc: u32(b, at + 49)
+  }
+}
+
+export function headerCrc (b: Uint8Array, at = 0): number {
+  return crc32c(b.subarray(at, at + HEADER_CRC_LEN))
+}
+
+/**
+ * Write a header into `out` at `at`. With `withCrc` the crc field is computed over the 49 bytes
+ * just written (Ceph's ms_crc_header); otherwise it is `h.crc` as given (normally 0).
+ */
+export function encodeHeaderInto (h: MsgHeader, out: Uint8Array, at: number, withCrc: boolean): number {
+  writeU64(out, at, h.seq)
+  writeU64(out, at + 8, h.tid)
+  putU16(out, at + 16, h.type)
+  putU16(out, at + 18, h.priority)
+  putU16(out, at + 20, h.version)
+  putU32(out, at + 22, h.frontLen)
+  putU32(out, at + 26, h.middleLen)
+  putU32(out, at + 30, h.dataLen)
+  putU16(out, at + 34, h.dataOff)
+  out[at + 36] = h.src.type
+  writeS64(out, at + 37, h.src.num)
+  putU16(out, at + 45, h.compatVersion)
+  putU16(out, at + 47, h.reserved)
+  const crc = withCrc ? headerCrc(out, at) : h.crc >>> 0
+  putU32(out, at + 49, crc)
+  return crc
+}
+
+export function encodeHeader (h: MsgHeader, withCrc = true): Uint8Array {
+  const out = new Uint8Array(HEADER_LEN)
+  encodeHeaderInto(h, out, 0, withCrc)
+  return out
+}
+
+export function footerLen (msgAuth: boolean): number {
+  return msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
+}
+
+export function decodeFooter (b: Uint8Array, at: number, msgAuth: boolean): MsgFooter {
+  if (msgAuth) {
+    const lo = u32(b, at + 12)
+    const hi = u32(b, at + 16)
+    return {
+      frontCrc: u32(b, at),
+      middleCrc: u32(b, at + 4),
+      dataCrc: u32(b, at + 8),
+      sig: (BigInt(hi) << 32n) | BigInt(lo),
+      flags: b[at + 20]
+    }
+  }
+  return { frontCrc: u32(b, at), middleCrc: u32(b, at + 4), dataCrc: u32(b, at + 8), sig: 0n, flags: b[at + 12] }
+}
+
+export function encodeFooterInto (f: MsgFooter, out: Uint8Array, at: number, msgAuth: boolean): void {
+  putU32(out, at, f.frontCrc)
+  putU32(out, at + 4, f.middleCrc)
+  putU32(out, at + 8, f.dataCrc)
+  if (msgAuth) {
+    const sig = BigInt.asUintN(64, f.sig)
+    putU32(out, at + 12, Number(sig & 0xffffffffn))
+    putU32(out, at + 16, Number(sig >> 32n))
+    out[at + 20] = f.flags
+  } else {
+    out[at + 12] = f.flags
+  }
+}
+
+export function encodeFooter (f: MsgFooter, msgAuth: boolean): Uint8Array {
+  const out = new Uint8Array(footerLen(msgAuth))
+  encodeFooterInto(f, out, 0, msgAuth)
+  return out
+}
+
+export { u32 as readU32, putU32 as writeU32 }
