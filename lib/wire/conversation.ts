@@ -19,7 +19,7 @@ export interface ConversationFrame {
 export class ConversationError extends Error {
   override readonly name = 'ConversationError'
   readonly from: Side
-  readonly cause: ProtocolError
+  override readonly cause: ProtocolError
   constructor (from: Side, cause: ProtocolError) {
     super(`${from} stream: ${cause.message}`)
     this.from = from
