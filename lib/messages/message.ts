@@ -88,3 +88,6 @@ export class Message {
     return `${this.typeName}(seq ${this.seq}, ${this.front.length}+${this.middle.length}+${this.data.length} bytes)`
   }
 }
+
+/** Header fields a typed message's constructor accepts; its payload comes from its own fields. */
+export type MessageHeaderInit = Omit<MessageInit, 'type' | 'front' | 'middle' | 'data'>

@@ -7,7 +7,7 @@ import {
 import { encodeConnect, encodeConnectReply, writeU64 } from './connect.ts'
 import type { ConnectMsg, ConnectReply } from './connect.ts'
 import { crc32c } from './crc32c.ts'
-import { encodeEntityAddrInto } from './entity-addr.ts'
+import { encodeEntityAddr, encodeEntityAddrInto } from './entity-addr.ts'
 import type { EntityAddr } from './entity-addr.ts'
 import type { Frame, Timespec } from './frame.ts'
 import { encodeFooterInto, encodeHeaderInto, writeU32 } from './header.ts'
@@ -43,11 +43,6 @@ export function encodeServerHello (self: EntityAddr, peer: EntityAddr): Uint8Arr
   return out
 }
 
-export function encodeAddr (a: EntityAddr): Uint8Array {
-  const out = new Uint8Array(ENTITY_ADDR_LEN)
-  encodeEntityAddrInto(a, out, 0)
-  return out
-}
 
 export { encodeConnect, encodeConnectReply }
 
@@ -133,7 +128,7 @@ export function timespecNow (nowMs = Date.now()): Timespec {
 export function encodeFrame (f: Frame, msgAuth: boolean, crc: CrcOptions = {}): Uint8Array[] {
   switch (f.kind) {
     case 'banner': return [encodeBanner()]
-    case 'addr': return [encodeAddr(f.addr)]
+    case 'addr': return [encodeEntityAddr(f.addr)]
     case 'connect': return [encodeConnect(f.connect)]
     case 'connect_reply': return [encodeConnectReply(f.reply)]
     case 'seq': { const b = new Uint8Array(8); writeU64(b, 0, f.seq); return [b] }

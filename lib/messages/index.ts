@@ -1,0 +1,11 @@
+// Ceph message payloads: the encoding primitives, the typed messages and the type registry.
+export * from './message.ts'
+export * from './denc.ts'
+export * from './addr-codec.ts'
+export * from './paxos.ts'
+export * from './ping.ts'
+export * from './auth.ts'
+export * from './auth-reply.ts'
+export * from './mon-map.ts'
+export * from './mon-get-map.ts'
+export * from './registry.ts'

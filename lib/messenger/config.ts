@@ -1,0 +1,84 @@
+// Messenger configuration: Ceph's ms_* options that matter here, with Ceph's defaults where Ceph
+// has one, validated once.
+import { DEFAULT_LIMITS } from '../wire/limits.ts'
+import type { DecoderLimits } from '../wire/limits.ts'
+import { realTimers } from './timers.ts'
+import type { Timers } from './timers.ts'
+
+export interface InjectDelay {
+  /** Peer entity types (e.g. ['osd', 'mon']) whose messages are delayed; empty = all. */
+  types?: string[]
+  maxSeconds: number
+  probability: number
+}
+
+export interface MessengerConfig {
+  crcHeader: boolean
+  crcData: boolean
+  limits: DecoderLimits
+  /** Each handshake step must complete within this (ms_connection_ready_timeout, 10 s). */
+  handshakeTimeoutMs: number
+  /** Send KEEPALIVE2 this often on open connections (0 = off). */
+  keepaliveIntervalMs: number
+  /** Fault a connection that has received nothing for this long (0 = off). */
+  keepaliveTimeoutMs: number
+  /** Close lossy connections idle this long (ms_connection_idle_timeout, 900 s; 0 = off). */
+  idleTimeoutMs: number
+  /** ms_initial_backoff / ms_max_backoff. */
+  initialBackoffMs: number
+  maxBackoffMs: number
+  /** Soft limit of a connection's out_q in payload bytes: send() returns false above it. */
+  outQueueHighWater: number
+  /** Hard limit: send() throws OUT_QUEUE_FULL above it. */
+  maxOutQueueBytes: number
+  /** Bytes per write batch (one writev). */
+  writeBatchBytes: number
+  /** Dispatch throttle (ms_dispatch_throttle_bytes, 100 MiB). */
+  dispatchThrottleBytes: number
+  /** Maximum accepted connections (0 = unlimited). */
+  maxConnections: number
+  /** ms_inject_socket_failures: fail about every Nth socket read or write (0 = off). */
+  injectSocketFailures: number
+  injectDelay: InjectDelay | undefined
+  /** ms_inject_internal_delays: seconds of sleep at race-prone points (0 = off). */
+  injectInternalDelays: number
+  /** Payloads shorter than this are copied out of socket chunks so they don't pin them. */
+  copyBelow: number
+  timers: Timers
+  random: () => number
+}
+
+export const DEFAULT_CONFIG: MessengerConfig = {
+  crcHeader: true,
+  crcData: true,
+  limits: DEFAULT_LIMITS,
+  handshakeTimeoutMs: 10_000,
+  keepaliveIntervalMs: 0,
+  keepaliveTimeoutMs: 0,
+  idleTimeoutMs: 900_000,
+  initialBackoffMs: 200,
+  maxBackoffMs: 15_000,
+  outQueueHighWater: 16 * 1024 * 1024,
+  maxOutQueueBytes: 256 * 1024 * 1024,
+  writeBatchBytes: 256 * 1024,
+  dispatchThrottleBytes: 100 * 1024 * 1024,
+  maxConnections: 0,
+  injectSocketFailures: 0,
+  injectDelay: undefined,
+  injectInternalDelays: 0,
+  copyBelow: 512,
+  timers: realTimers,
+  random: Math.random
+}
+
+export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { limits?: Partial<DecoderLimits> }
+
+export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
+  const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'maxOutQueueBytes', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+    const v = out[k]
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
+  }
+  if (out.maxBackoffMs < out.initialBackoffMs) throw new RangeError('maxBackoffMs < initialBackoffMs')
+  return out
+}

@@ -1,0 +1,926 @@
+// A Connection (Ceph's Pipe / AsyncConnection + ProtocolV1) is one session with one peer. It
+// outlives its sockets: a lossless session survives any number of broken TCP connections, and an
+// incoming reconnect is handed to the existing Connection ("replace"). Per socket it runs the v1
+// handshake, then a reader (decoder → tag router) and a writer (out_q → batched writes).
+import { pushable } from 'it-pushable'
+import type { Pushable } from 'it-pushable'
+import { Message } from '../messages/message.ts'
+import { decodeTypedMessage } from '../messages/registry.ts'
+import { Policy } from '../session/policy.ts'
+import { Session } from '../session/session.ts'
+import { CONNECT_LOSSY, Priority, Tag, entityTypeName, tagName } from '../wire/constants.ts'
+import type { ConnectMsg } from '../wire/connect.ts'
+import { encodeConnect, encodeConnectReply, encodeSeq } from '../wire/connect.ts'
+import { FrameDecoder } from '../wire/decoder.ts'
+import { encodeBanner, encodeKeepalive, timespecNow, WriteBatch } from '../wire/encoder.ts'
+import type { EntityAddr } from '../wire/entity-addr.ts'
+import { encodeEntityAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
+import type { EntityName } from '../wire/entity-name.ts'
+import { formatEntityName } from '../wire/entity-name.ts'
+import { ProtocolError } from '../wire/errors.ts'
+import { Feature } from '../wire/features.ts'
+import type { Frame, MsgFrame, Timespec } from '../wire/frame.ts'
+import type { MessengerConfig } from './config.ts'
+import { errorCode, MessengerError, MessengerErrorCode } from './errors.ts'
+import { FrameReader } from './frame-reader.ts'
+import type { Logger } from './logger.ts'
+import { Signal } from './signal.ts'
+import type { MsgrSocket } from './socket.ts'
+import type { Throttle } from './throttle.ts'
+
+export type ConnectionState = 'connecting' | 'accepting' | 'open' | 'standby' | 'wait' | 'closed'
+export type ConnectionEvent = 'connect' | 'accept' | 'reset' | 'remoteReset' | 'refused'
+
+/** What a Connection needs from its Messenger. */
+export interface ConnectionHost {
+  readonly name: EntityName
+  readonly config: MessengerConfig
+  readonly log: Logger
+  /** Our address as peers should see it (learned from the first server if it was blank). */
+  readonly myAddr: EntityAddr
+  learnAddr: (seenByPeer: EntityAddr) => void
+  nextGlobalSeq: (atLeast?: number) => number
+  protocolVersion: (peerType: number, connecting: boolean) => number
+  dial: (addr: EntityAddr) => Promise<MsgrSocket>
+  /** Throttles for messages from peers of this type (policy), and the dispatch throttle. */
+  throttlesFor: (peerType: number) => { messages?: Throttle, bytes?: Throttle }
+  readonly dispatchThrottle: Throttle
+  onMessage: (conn: Connection, m: Message) => void
+  onEvent: (kind: ConnectionEvent, conn: Connection) => void
+  onClosed: (conn: Connection) => void
+}
+
+export interface ConnectionCounters {
+  msgsIn: number
+  bytesIn: number
+  msgsOut: number
+  bytesOut: number
+  wireBytesIn: number
+  wireBytesOut: number
+  writes: number
+  acksIn: number
+  acksOut: number
+  keepalivesIn: number
+  keepalivesOut: number
+  keepaliveAcksIn: number
+  duplicates: number
+  faults: number
+  reconnects: number
+  throttleWaits: number
+  droppedOnClose: number
+  injectedFailures: number
+}
+
+let nextConnectionId = 1
+
+/** A message owned by the connection's receive side: what it holds of the throttles. */
+const held = new WeakMap<Message, number>()
+
+function sameHostPort (a: EntityAddr, b: EntityAddr): boolean {
+  return a.ip === b.ip && a.port === b.port
+}
+
+export class Connection {
+  readonly id = nextConnectionId++
+  readonly host: ConnectionHost
+  /** The peer's address: where we dial (outgoing) or what it claimed (incoming). */
+  peerAddr: EntityAddr
+  peerType: number
+  /** The peer's entity name, from the src of its messages. */
+  peerName: EntityName | undefined
+  policy: Policy
+  readonly session: Session<Message>
+  /** We dialled (client role of the handshake). */
+  readonly outgoing: boolean
+  state: ConnectionState
+  /** Features both sides support, fixed by the last handshake. */
+  features = 0n
+  readonly counters: ConnectionCounters = {
+    msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, writes: 0,
+    acksIn: 0, acksOut: 0, keepalivesIn: 0, keepalivesOut: 0, keepaliveAcksIn: 0,
+    duplicates: 0, faults: 0, reconnects: 0, throttleWaits: 0, droppedOnClose: 0, injectedFailures: 0
+  }
+
+  /** Last error that faulted a socket of this connection. */
+  lastError: unknown
+  /** Stamp of the last KEEPALIVE2_ACK (our clock, echoed). */
+  lastKeepaliveAck: Timespec | undefined
+  /** ms timestamps of the last bytes received and sent. */
+  lastRx = 0
+  lastTx = 0
+
+  private sock: MsgrSocket | undefined
+  private readonly writeSignal = new Signal()
+  /** Wakes the life loop (standby, wait, or a socket handed over by the accepter). */
+  private readonly wake = new Signal()
+  private adoptQueue: Array<{ sock: MsgrSocket, reader: FrameReader, connect: ConnectMsg, reset: boolean }> = []
+  private backoffMs = 0
+  private keepalivePending = false
+  private keepaliveAcks: Timespec[] = []
+  private readonly encoded = new WeakSet<Message>()
+  private drainWaiters: Array<() => void> = []
+  private inbox: Pushable<Message> | undefined
+  private tickTimer: unknown
+  private closeResolve!: () => void
+  /** Resolves when the connection is closed for good. */
+  readonly closed: Promise<void>
+  /** An incoming connect is being handed to us. */
+  replacing = false
+  private life: Promise<void> | undefined
+  /** Set by the accept path before adopt(): the peer's connect flagged it lossy. */
+
+  constructor (host: ConnectionHost, opts: { peerAddr: EntityAddr, peerType: number, policy: Policy, outgoing: boolean }) {
+    this.host = host
+    this.peerAddr = opts.peerAddr
+    this.peerType = opts.peerType
+    this.policy = opts.policy
+    this.outgoing = opts.outgoing
+    this.session = new Session<Message>(opts.policy.lossy)
+    this.state = opts.outgoing ? 'connecting' : 'accepting'
+    this.closed = new Promise((resolve) => { this.closeResolve = resolve })
+  }
+
+  toString (): string {
+    return `conn(${this.id} ${entityTypeName(this.peerType)} ${formatEntityAddr(this.peerAddr)} ${this.state})`
+  }
+
+  get isOpen (): boolean {
+    return this.state === 'open'
+  }
+
+  get isClosed (): boolean {
+    return this.state === 'closed'
+  }
+
+  hasFeature (f: bigint): boolean {
+    return (this.features & f) === f
+  }
+
+  /** Start the connection's life: dial (outgoing) or wait for adopt() (incoming). */
+  start (): void {
+    if (this.life !== undefined) return
+    this.life = this.run().catch((e) => {
+      // run() handles its own faults; anything here is a bug — close rather than crash.
+      this.host.log.error('ms', 'connection loop failed', { conn: this.id, err: String(e) })
+      this.shutdown()
+    })
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  /**
+   * Queue a message on out_q. Returns false when out_q is above its high-water mark (the caller
+   * should wait for drained()); throws OUT_QUEUE_FULL above the hard limit. A closed connection
+   * drops the message (as Ceph does) and returns false.
+   */
+  send (m: Message): boolean {
+    if (this.state === 'closed') {
+      this.counters.droppedOnClose++
+      return false
+    }
+    const cfg = this.host.config
+    if (this.session.outQ.bytes + m.payloadLength > cfg.maxOutQueueBytes) {
+      throw new MessengerError(MessengerErrorCode.OUT_QUEUE_FULL, `out_q of ${this} holds ${this.session.outQ.bytes} bytes`)
+    }
+    m.seq = 0
+    this.session.queue(m)
+    if (this.state === 'standby' && !this.policy.server) {
+      // A standby connection reconnects on the next send.
+      this.state = 'connecting'
+      this.wake.notify()
+    }
+    this.writeSignal.notify()
+    return this.session.outQ.bytes < cfg.outQueueHighWater
+  }
+
+  /** Resolves when out_q is below its high-water mark (or the connection closed). */
+  drained (): Promise<void> {
+    if (this.session.outQ.bytes < this.host.config.outQueueHighWater || this.state === 'closed') return Promise.resolve()
+    return new Promise((resolve) => { this.drainWaiters.push(resolve) })
+  }
+
+  /** Resolves when everything queued has been written (lossy) or acknowledged (lossless). */
+  async flushed (): Promise<void> {
+    while (this.state !== 'closed' && (this.session.outQ.length > 0 || (!this.session.lossy && this.session.sentLength > 0))) {
+      await new Promise<void>((resolve) => { this.drainWaiters.push(resolve) })
+    }
+  }
+
+  private notifyDrain (): void {
+    if (this.drainWaiters.length === 0) return
+    const ws = this.drainWaiters
+    this.drainWaiters = []
+    for (const w of ws) w()
+  }
+
+  /** Ask the writer to send a keepalive (KEEPALIVE2 when the peer supports it). */
+  sendKeepalive (): void {
+    this.keepalivePending = true
+    this.writeSignal.notify()
+  }
+
+  /** it-pipe sink: send every message of the source, waiting while out_q is full. */
+  readonly sink = async (source: AsyncIterable<Message> | Iterable<Message>): Promise<void> => {
+    for await (const m of source) {
+      if (this.state === 'closed') throw new MessengerError(MessengerErrorCode.CLOSED, `${this} is closed`)
+      if (!this.send(m)) await this.drained()
+    }
+  }
+
+  /**
+   * it-pipe source: this connection's inbound messages. While it is iterated, messages from this
+   * connection go here instead of to the dispatchers; each holds its throttle bytes until taken.
+   */
+  get source (): AsyncIterable<Message> {
+    if (this.inbox === undefined) {
+      this.inbox = pushable<Message>({ objectMode: true })
+      if (this.state === 'closed') this.inbox.end()
+    }
+    const inbox = this.inbox
+    return (async function * (conn: Connection) {
+      for await (const m of inbox) {
+        conn.release(m)
+        yield m
+      }
+    })(this)
+  }
+
+  [Symbol.asyncIterator] (): AsyncIterator<Message> {
+    return this.source[Symbol.asyncIterator]()
+  }
+
+  /** The messenger gives inbound messages here when someone iterates this connection. */
+  deliverToInbox (m: Message): boolean {
+    if (this.inbox === undefined) return false
+    this.inbox.push(m)
+    return true
+  }
+
+  // ---- receive-side throttles -------------------------------------------------------------
+
+  /** Give back what a received message holds of the policy and dispatch throttles. */
+  release (m: Message): void {
+    const bytes = held.get(m)
+    if (bytes === undefined) return
+    held.delete(m)
+    const t = this.host.throttlesFor(this.peerType)
+    t.messages?.put(1)
+    if (bytes > 0) {
+      t.bytes?.put(bytes)
+      this.host.dispatchThrottle.put(bytes)
+    }
+  }
+
+  /** Give back only the policy throttles (the dispatch queue returns the dispatch bytes itself). */
+  releasePolicy (m: Message): void {
+    const bytes = held.get(m)
+    if (bytes === undefined) return
+    held.delete(m)
+    const t = this.host.throttlesFor(this.peerType)
+    t.messages?.put(1)
+    if (bytes > 0) t.bytes?.put(bytes)
+  }
+
+  // ---- life -------------------------------------------------------------------------------
+
+  /** Close now: no reset event (Ceph's mark_down). Queued messages are dropped. */
+  markDown (): void {
+    this.shutdown()
+  }
+
+  private shutdown (event?: ConnectionEvent): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.stopTicker()
+    const dropped = this.session.reset(0)
+    this.counters.droppedOnClose += dropped.length
+    this.sock?.destroy()
+    for (const a of this.adoptQueue) a.sock.destroy()
+    this.adoptQueue = []
+    this.inbox?.end()
+    this.wake.notify()
+    this.writeSignal.notify()
+    this.notifyDrain()
+    this.host.onClosed(this)
+    if (event !== undefined) this.host.onEvent(event, this)
+    this.closeResolve()
+  }
+
+  /**
+   * Hand an accepted socket to this connection. `connect` is the client's connect message the
+   * accepter decided to answer from this session; `reset` = the peer lost its session.
+   */
+  adopt (sock: MsgrSocket, reader: FrameReader, connect: ConnectMsg, reset: boolean): void {
+    if (this.state === 'closed') { sock.destroy(); return }
+    this.replacing = true
+    this.adoptQueue.push({ sock, reader, connect, reset })
+    // Whatever this connection is doing with its current socket ends now.
+    const old = this.sock
+    if (old !== undefined) old.destroy()
+    this.wake.notify()
+    this.start()
+  }
+
+  private async run (): Promise<void> {
+    const cfg = this.host.config
+    while (this.state !== 'closed') {
+      const adopted = this.adoptQueue.shift()
+      if (adopted !== undefined) {
+        // Only the newest handed-over socket matters.
+        for (const a of this.adoptQueue) a.sock.destroy()
+        this.adoptQueue = []
+        let err: unknown
+        try {
+          await this.serverOpen(adopted.sock, adopted.reader, adopted.connect, adopted.reset)
+          err = await this.runOpen(adopted.sock, adopted.reader)
+        } catch (e) {
+          err = e
+          adopted.sock.destroy()
+        }
+        this.afterFault(err, true)
+        continue
+      }
+      if (this.state === 'standby' || this.state === 'accepting' || (this.policy.server && this.state !== 'connecting')) {
+        const w = this.wake.wait()
+        if (w !== undefined) await w
+        continue
+      }
+      if (this.state === 'wait') {
+        await this.sleep(cfg.maxBackoffMs)
+        if (this.state === 'wait') this.state = 'connecting'
+        continue
+      }
+      // connecting
+      let sock: MsgrSocket | undefined
+      let opened = false
+      try {
+        sock = await this.host.dial(this.peerAddr)
+        if ((this.state as ConnectionState) === 'closed' || this.adoptQueue.length > 0) { sock.destroy(); continue }
+        this.sock = sock
+        const reader = await this.clientHandshake(sock)
+        opened = true
+        const err = await this.runOpen(sock, reader)
+        this.afterFault(err, true)
+      } catch (e) {
+        sock?.destroy()
+        if (!opened) this.afterHandshakeFault(e)
+        else this.afterFault(e, true)
+      }
+    }
+  }
+
+  private sleep (ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.host.config.timers.setTimeout(() => { this.wake.notify() }, ms)
+      const w = this.wake.wait()
+      if (w === undefined) { this.host.config.timers.clearTimeout(t); resolve(); return }
+      void w.then(() => { this.host.config.timers.clearTimeout(t); resolve() })
+    })
+  }
+
+  private countFault (err: unknown): void {
+    this.lastError = err
+    this.counters.faults++
+    this.host.log.debug('ms', 'fault', { conn: this.id, peer: formatEntityAddr(this.peerAddr), code: errorCode(err), err: String((err as Error)?.message ?? err) })
+  }
+
+  /** A failure before the session opened (dial, handshake, refusal, WAIT). */
+  private afterHandshakeFault (err: unknown): void {
+    this.sock = undefined
+    if (this.state === 'closed') return
+    if (this.adoptQueue.length > 0) return
+    this.countFault(err)
+    if (err instanceof MessengerError && err.code === MessengerErrorCode.REFUSED) {
+      this.shutdown('refused')
+      return
+    }
+    if (err instanceof WaitSignal) {
+      // The peer is connecting to us at the same time and its connection will win.
+      this.state = 'wait'
+      return
+    }
+    if (this.session.lossy) {
+      this.shutdown('reset')
+      return
+    }
+    this.session.requeueSent()
+    const cfg = this.host.config
+    this.backoffMs = this.backoffMs === 0 ? cfg.initialBackoffMs : Math.min(this.backoffMs * 2, cfg.maxBackoffMs)
+    this.state = 'wait'
+    // Back off in 'wait' for backoffMs instead of maxBackoff.
+    const ms = this.backoffMs
+    this.state = 'connecting'
+    this.pendingBackoff = ms
+  }
+
+  private pendingBackoff = 0
+
+  /** The session was open (or being opened from the server side) and its socket failed. */
+  private afterFault (err: unknown, _wasOpen: boolean): void {
+    this.stopTicker()
+    this.sock = undefined
+    if (this.state === 'closed') return
+    if (this.adoptQueue.length > 0) {
+      // Replaced by a newer socket from the same peer: not a fault of the session.
+      this.session.requeueSent()
+      return
+    }
+    this.countFault(err)
+    if (this.session.lossy) {
+      this.shutdown('reset')
+      return
+    }
+    if (err instanceof MessengerError && err.code === MessengerErrorCode.REFUSED) {
+      this.shutdown('refused')
+      return
+    }
+    this.session.requeueSent()
+    this.notifyDrain()
+    if (this.policy.standby && this.session.outQ.length === 0 && !this.keepalivePending) {
+      this.state = 'standby'
+      return
+    }
+    if (this.policy.server || !this.outgoingCapable()) {
+      this.state = 'standby'
+      return
+    }
+    this.session.connectSeq++
+    this.counters.reconnects++
+    this.state = 'connecting'
+  }
+
+  /** Can we dial the peer? Only if it told us a real listening address. */
+  private outgoingCapable (): boolean {
+    return this.outgoing || (this.peerAddr.port !== 0 && !isBlankIp(this.peerAddr))
+  }
+
+  // ---- handshake, client side (ProtocolV1 connect path) -------------------------------------
+
+  private armHandshakeTimer (sock: MsgrSocket): () => void {
+    const cfg = this.host.config
+    if (cfg.handshakeTimeoutMs <= 0) return () => {}
+    let t: unknown
+    const arm = (): void => {
+      if (t !== undefined) cfg.timers.clearTimeout(t)
+      t = cfg.timers.setTimeout(() => {
+        sock.destroy(new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, 'handshake step timed out'))
+      }, cfg.handshakeTimeoutMs)
+    }
+    arm()
+    this.handshakeStep = arm
+    return () => { if (t !== undefined) cfg.timers.clearTimeout(t); this.handshakeStep = undefined }
+  }
+
+  private handshakeStep: (() => void) | undefined
+
+  private async nextHandshakeFrame (reader: FrameReader, kind: Frame['kind']): Promise<Frame> {
+    let f: Frame
+    try {
+      f = await reader.next()
+    } catch (e) {
+      if (this.timedOut(e)) throw new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, `no ${kind} from the peer in time`)
+      throw e
+    }
+    if (f.kind !== kind) throw new ProtocolError('UNEXPECTED_DATA', `expected ${kind}, got ${f.kind}`, reader.dec.offset)
+    this.handshakeStep?.()
+    return f
+  }
+
+  private timedOut (e: unknown): boolean {
+    const c = (e as { cause?: unknown })?.cause
+    return c instanceof MessengerError && c.code === MessengerErrorCode.HANDSHAKE_TIMEOUT
+  }
+
+  private newDecoder (role: 'client' | 'server'): FrameDecoder {
+    const cfg = this.host.config
+    return new FrameDecoder({ role, features: this.policy.featuresSupported, limits: cfg.limits, crcHeader: cfg.crcHeader, crcData: cfg.crcData, copyBelow: cfg.copyBelow })
+  }
+
+  private async clientHandshake (sock: MsgrSocket): Promise<FrameReader> {
+    const cfg = this.host.config
+    if (this.pendingBackoff > 0) {
+      const ms = this.pendingBackoff
+      this.pendingBackoff = 0
+      await this.sleep(ms)
+      if (this.state === 'closed' || this.adoptQueue.length > 0) throw new MessengerError(MessengerErrorCode.CLOSED, 'superseded during backoff')
+    }
+    const reader = new FrameReader(sock, this.newDecoder('client'))
+    this.attachInjection(reader)
+    const disarm = this.armHandshakeTimer(sock)
+    try {
+      const gseq = this.host.nextGlobalSeq()
+      let globalSeq = gseq
+      this.write(sock, [encodeBanner()])
+      await this.nextHandshakeFrame(reader, 'banner')
+      const selfF = await this.nextHandshakeFrame(reader, 'addr')
+      const peerF = await this.nextHandshakeFrame(reader, 'addr')
+      if (selfF.kind !== 'addr' || peerF.kind !== 'addr') throw new Error('unreachable')
+      const paddr = selfF.addr
+      if (!sameHostPort(paddr, this.peerAddr) && !(isBlankIp(paddr) && paddr.port === this.peerAddr.port)) {
+        throw new MessengerError(MessengerErrorCode.PEER_ADDR_MISMATCH, `dialled ${formatEntityAddr(this.peerAddr)}, peer says ${formatEntityAddr(paddr)}`)
+      }
+      if (this.peerAddr.nonce !== 0 && paddr.nonce !== this.peerAddr.nonce) {
+        throw new MessengerError(MessengerErrorCode.PEER_ADDR_MISMATCH, `peer nonce ${paddr.nonce}, expected ${this.peerAddr.nonce}`)
+      }
+      this.host.learnAddr(peerF.addr)
+      if (cfg.injectInternalDelays > 0) await this.sleep(cfg.injectInternalDelays * 1000)
+      this.write(sock, [encodeEntityAddr(this.host.myAddr)])
+      const protocol = this.host.protocolVersion(this.peerType, true)
+      while (true) {
+        this.write(sock, [encodeConnect({
+          features: this.policy.featuresSupported,
+          hostType: this.host.name.type,
+          globalSeq,
+          connectSeq: this.session.connectSeq,
+          protocolVersion: protocol,
+          authorizerProtocol: 0,
+          flags: this.policy.lossy ? CONNECT_LOSSY : 0
+        })])
+        const rf = await this.nextHandshakeFrame(reader, 'connect_reply')
+        if (rf.kind !== 'connect_reply') throw new Error('unreachable')
+        const reply = rf.reply
+        this.host.log.trace('ms', 'connect_reply', { conn: this.id, tag: tagName(reply.tag), gseq: reply.globalSeq, cseq: reply.connectSeq })
+        switch (reply.tag) {
+          case Tag.FEATURES:
+          case Tag.BADPROTOVER:
+          case Tag.BADAUTHORIZER:
+          case Tag.CHALLENGE_AUTHORIZER: {
+            const err = new MessengerError(MessengerErrorCode.REFUSED, `peer replied ${tagName(reply.tag)}` +
+              (reply.tag === Tag.FEATURES ? ` (requires 0x${reply.features.toString(16)}, missing 0x${(reply.features & ~this.policy.featuresSupported).toString(16)})` : ''))
+            Object.assign(err, { tag: tagName(reply.tag) })
+            throw err
+          }
+          case Tag.RESETSESSION: {
+            const dropped = this.session.reset(this.randomOutSeq())
+            this.counters.droppedOnClose += dropped.length
+            this.host.onEvent('remoteReset', this)
+            continue
+          }
+          case Tag.RETRY_GLOBAL:
+            globalSeq = this.host.nextGlobalSeq(reply.globalSeq)
+            continue
+          case Tag.RETRY_SESSION:
+            if (reply.connectSeq <= this.session.connectSeq) {
+              throw new MessengerError(MessengerErrorCode.BAD_CONNECT_SEQ, `RETRY_SESSION with connect_seq ${reply.connectSeq} <= ${this.session.connectSeq}`)
+            }
+            this.session.connectSeq = reply.connectSeq
+            continue
+          case Tag.WAIT:
+            throw new WaitSignal()
+        }
+        const missing = this.policy.featuresRequired & ~reply.features
+        if (missing !== 0n) {
+          throw new MessengerError(MessengerErrorCode.REFUSED, `peer lacks required features 0x${missing.toString(16)}`)
+        }
+        if (reply.tag === Tag.SEQ) {
+          const sf = await this.nextHandshakeFrame(reader, 'seq')
+          if (sf.kind !== 'seq') throw new Error('unreachable')
+          this.session.discardRequeuedUpTo(sf.seq)
+          this.write(sock, [encodeSeq(this.session.inSeq)])
+        }
+        // client_ready
+        this.session.peerGlobalSeq = reply.globalSeq
+        const lossy = (reply.flags & CONNECT_LOSSY) !== 0
+        if (lossy !== this.policy.lossy) this.policy = this.policy.with({ lossy })
+        this.session.lossy = lossy
+        this.session.connectSeq++
+        if (this.session.connectSeq !== reply.connectSeq) {
+          throw new MessengerError(MessengerErrorCode.BAD_CONNECT_SEQ, `connect_seq ${this.session.connectSeq} != reply ${reply.connectSeq}`)
+        }
+        this.features = this.policy.featuresSupported & reply.features
+        reader.dec.setNegotiatedFeatures(this.features)
+        this.session.inSeqAcked = this.session.inSeq
+        this.backoffMs = 0
+        this.host.onEvent('connect', this)
+        return reader
+      }
+    } finally {
+      disarm()
+    }
+  }
+
+  private randomOutSeq (): number {
+    // Ceph randomises the first seq of a reset session when MSG_AUTH is negotiated.
+    return this.hasFeature(Feature.MSG_AUTH) ? Math.floor(this.host.config.random() * 0x7fffffff) : 0
+  }
+
+  // ---- handshake, server side (ProtocolV1 open path, after the accepter's decision) -------
+
+  private async serverOpen (sock: MsgrSocket, reader: FrameReader, connect: ConnectMsg, reset: boolean): Promise<void> {
+    this.replacing = false
+    this.sock = sock
+    if (reset) {
+      const dropped = this.session.reset(0)
+      this.counters.droppedOnClose += dropped.length
+      this.host.onEvent('remoteReset', this)
+    } else {
+      this.session.requeueSent()
+    }
+    const disarm = this.armHandshakeTimer(sock)
+    try {
+      const seqTag = (connect.features & Feature.RECONNECT_SEQ) !== 0n && !reset
+      this.session.connectSeq = connect.connectSeq + 1
+      this.session.peerGlobalSeq = connect.globalSeq
+      if (!seqTag) this.session.inSeq = this.session.inSeqAcked = reset ? 0 : this.session.inSeq
+      this.features = this.policy.featuresSupported & connect.features
+      reader.dec.setNegotiatedFeatures(this.features)
+      const reply = encodeConnectReply({
+        tag: seqTag ? Tag.SEQ : Tag.READY,
+        features: this.policy.featuresSupported,
+        globalSeq: this.host.nextGlobalSeq(),
+        connectSeq: this.session.connectSeq,
+        protocolVersion: this.host.protocolVersion(this.peerType, false),
+        flags: this.policy.lossy ? CONNECT_LOSSY : 0
+      })
+      if (seqTag) {
+        this.write(sock, [reply, encodeSeq(this.session.inSeq)])
+        reader.dec.expect('seq')
+        const sf = await this.nextHandshakeFrame(reader, 'seq')
+        if (sf.kind !== 'seq') throw new Error('unreachable')
+        this.session.discardRequeuedUpTo(sf.seq)
+      } else {
+        this.write(sock, [reply])
+        reader.dec.expect('tags')
+      }
+      this.session.inSeqAcked = this.session.inSeq
+      this.host.onEvent('accept', this)
+    } finally {
+      disarm()
+    }
+  }
+
+  // ---- the open session -------------------------------------------------------------------
+
+  private write (sock: MsgrSocket, bufs: Uint8Array[]): Promise<void> | undefined {
+    if (this.host.config.injectSocketFailures > 0) this.maybeInjectFailure(sock)
+    let n = 0
+    for (const b of bufs) n += b.length
+    this.counters.wireBytesOut += n
+    this.counters.writes++
+    this.lastTx = this.host.config.timers.now()
+    return sock.write(bufs)
+  }
+
+  private maybeInjectFailure (sock: MsgrSocket): void {
+    const n = this.host.config.injectSocketFailures
+    if (Math.floor(this.host.config.random() * n) === 0) {
+      this.counters.injectedFailures++
+      sock.destroy(new MessengerError(MessengerErrorCode.INJECTED, 'injected socket failure'))
+    }
+  }
+
+  private attachInjection (reader: FrameReader): void {
+    const sockOf = (): MsgrSocket | undefined => this.sock
+    reader.onChunk = (chunk) => {
+      this.counters.wireBytesIn += chunk.length
+      this.lastRx = this.host.config.timers.now()
+      if (this.host.config.injectSocketFailures > 0) {
+        const s = sockOf()
+        if (s !== undefined) this.maybeInjectFailure(s)
+      }
+    }
+  }
+
+  /** Run reader and writer on an open socket; resolves with what ended it. */
+  private async runOpen (sock: MsgrSocket, reader: FrameReader): Promise<unknown> {
+    if (this.state === 'closed') { sock.destroy(); return new MessengerError(MessengerErrorCode.CLOSED, 'closed') }
+    this.sock = sock
+    this.state = 'open'
+    this.attachInjection(reader)
+    this.lastRx = this.lastTx = this.host.config.timers.now()
+    this.startTicker()
+    this.writeSignal.notify()
+    let ended: unknown
+    const stop = (err: unknown): void => {
+      if (ended === undefined) ended = err ?? new MessengerError(MessengerErrorCode.PEER_CLOSED, 'closed')
+      sock.destroy()
+      this.writeSignal.notify()
+    }
+    const rd = this.readLoop(sock, reader).then(stop, stop)
+    const wr = this.writeLoop(sock).then(stop, stop)
+    await Promise.all([rd, wr])
+    await reader.close()
+    return ended
+  }
+
+  private async writeLoop (sock: MsgrSocket): Promise<unknown> {
+    const cfg = this.host.config
+    const batch = new WriteBatch(64 * 1024, 4096)
+    const crc = { crcHeader: cfg.crcHeader, crcData: cfg.crcData }
+    const msgAuth = this.hasFeature(Feature.MSG_AUTH)
+    const ka2 = this.hasFeature(Feature.MSGR_KEEPALIVE2)
+    const c = this.counters
+    while (this.sock === sock && !sock.destroyed && this.state === 'open') {
+      if (this.keepalivePending) {
+        this.keepalivePending = false
+        if (ka2) batch.appendKeepalive2(timespecNow(cfg.timers.now()))
+        else batch.append(encodeKeepalive())
+        c.keepalivesOut++
+      }
+      if (this.keepaliveAcks.length > 0) {
+        for (const st of this.keepaliveAcks) batch.appendKeepalive2(st, true)
+        this.keepaliveAcks = []
+      }
+      const ack = this.session.takeAck()
+      if (ack !== undefined) {
+        batch.appendAck(ack)
+        c.acksOut++
+      }
+      while (batch.bytes < cfg.writeBatchBytes) {
+        const m = this.session.nextToSend()
+        if (m === undefined) break
+        if (!this.encoded.has(m)) {
+          this.encoded.add(m)
+          if (m.front.length === 0 && m.middle.length === 0 && m.data.length === 0) {
+            m.encodePayload(this.features)
+            if (m.compatVersion === 0 && m.constructor !== Message) m.compatVersion = m.version
+          }
+        }
+        batch.appendMessage({ header: { seq: m.seq, tid: m.tid, type: m.type, priority: m.priority, version: m.version, dataOff: m.dataOff, src: this.host.name, compatVersion: m.compatVersion }, front: m.front, middle: m.middle, data: m.data }, msgAuth, crc)
+        c.msgsOut++
+        c.bytesOut += m.payloadLength
+      }
+      if (batch.empty) {
+        this.notifyDrain()
+        const w = this.writeSignal.wait()
+        if (w !== undefined) await w
+        continue
+      }
+      const p = this.write(sock, batch.flush())
+      if (this.session.outQ.bytes < cfg.outQueueHighWater) this.notifyDrain()
+      if (p !== undefined) await p
+    }
+    return new MessengerError(MessengerErrorCode.CLOSED, 'writer stopped')
+  }
+
+  private async readLoop (sock: MsgrSocket, reader: FrameReader): Promise<unknown> {
+    const dec = reader.dec
+    while (this.sock === sock) {
+      let f = dec.next()
+      while (f !== undefined) {
+        if (f.kind === 'msg') {
+          const p = this.handleMsg(f)
+          if (p !== undefined) await p
+        } else {
+          const end = this.handleControl(f)
+          if (end !== undefined) return end
+        }
+        if (this.sock !== sock) break
+        f = dec.next()
+      }
+      if (!await reader.fill()) {
+        dec.end()
+        return new MessengerError(MessengerErrorCode.PEER_CLOSED, 'peer closed the connection')
+      }
+    }
+    return new MessengerError(MessengerErrorCode.CLOSED, 'reader stopped')
+  }
+
+  private handleControl (f: Frame): unknown {
+    const c = this.counters
+    switch (f.kind) {
+      case 'ack': {
+        c.acksIn++
+        this.session.handleAck(f.seq)
+        this.notifyDrain()
+        return undefined
+      }
+      case 'keepalive':
+        c.keepalivesIn++
+        return undefined
+      case 'keepalive2':
+        c.keepalivesIn++
+        if (this.keepaliveAcks.length < 16) this.keepaliveAcks.push(f.stamp)
+        this.writeSignal.notify()
+        return undefined
+      case 'keepalive2_ack':
+        c.keepaliveAcksIn++
+        this.lastKeepaliveAck = f.stamp
+        return undefined
+      case 'close':
+        return new MessengerError(MessengerErrorCode.PEER_CLOSED, 'peer sent CLOSE')
+      default:
+        return new ProtocolError('UNEXPECTED_DATA', `${f.kind} on an open session`, 0)
+    }
+  }
+
+  /** One received message: throttles, dedupe, then the messenger's dispatch path. */
+  private handleMsg (f: MsgFrame): Promise<void> | undefined {
+    const bytes = f.front.length + f.middle.length + f.data.length
+    const t = this.host.throttlesFor(this.peerType)
+    const d = this.host.dispatchThrottle
+    // Each throttle is tried without waiting first; waiting stops this reader (and so the socket).
+    if ((t.messages === undefined || t.messages.tryGet(1))) {
+      if (bytes === 0 || ((t.bytes === undefined || t.bytes.tryGet(bytes)))) {
+        if (bytes === 0 || d.tryGet(bytes)) {
+          this.accept(f, bytes)
+          return undefined
+        }
+        return this.waitThrottles(f, bytes, 2)
+      }
+      return this.waitThrottles(f, bytes, 1)
+    }
+    return this.waitThrottles(f, bytes, 0)
+  }
+
+  private async waitThrottles (f: MsgFrame, bytes: number, from: number): Promise<void> {
+    this.counters.throttleWaits++
+    const t = this.host.throttlesFor(this.peerType)
+    if (from <= 0 && t.messages !== undefined) await t.messages.get(1)
+    if (from <= 1 && bytes > 0 && t.bytes !== undefined) await t.bytes.get(bytes)
+    if (bytes > 0) await this.host.dispatchThrottle.get(bytes)
+    this.accept(f, bytes)
+  }
+
+  private accept (f: MsgFrame, bytes: number): void {
+    const h = f.header
+    const raw = new Message({
+      type: h.type, priority: h.priority, version: h.version, compatVersion: h.compatVersion, tid: h.tid,
+      dataOff: h.dataOff, src: h.src, front: f.front, middle: f.middle, data: f.data
+    })
+    raw.seq = h.seq
+    raw.connection = this
+    raw.recvStamp = performance.now()
+    held.set(raw, bytes)
+    if (this.session.receive(h.seq) === 'duplicate') {
+      this.counters.duplicates++
+      this.release(raw)
+      return
+    }
+    let m: Message
+    try {
+      m = decodeTypedMessage(raw)
+    } catch (e) {
+      this.release(raw)
+      throw e
+    }
+    if (m !== raw) {
+      held.set(m, bytes)
+      held.delete(raw)
+    }
+    this.counters.msgsIn++
+    this.counters.bytesIn += bytes
+    this.peerName = h.src
+    if (!this.session.lossy) this.writeSignal.notify()
+    this.host.onMessage(this, m)
+  }
+
+  // ---- keepalive and idle ticks ------------------------------------------------------------
+
+  private startTicker (): void {
+    const cfg = this.host.config
+    const period = Math.min(...[cfg.keepaliveIntervalMs, cfg.keepaliveTimeoutMs, this.session.lossy ? cfg.idleTimeoutMs : 0].filter((x) => x > 0))
+    if (!Number.isFinite(period)) return
+    this.stopTicker()
+    const tick = (): void => {
+      this.tickTimer = undefined
+      if (this.state !== 'open') return
+      const now = cfg.timers.now()
+      const sock = this.sock
+      if (cfg.keepaliveTimeoutMs > 0 && now - this.lastRx > cfg.keepaliveTimeoutMs) {
+        sock?.destroy(new MessengerError(MessengerErrorCode.KEEPALIVE_TIMEOUT, `nothing from the peer for ${now - this.lastRx} ms`))
+        return
+      }
+      if (this.session.lossy && cfg.idleTimeoutMs > 0 && now - Math.max(this.lastRx, this.lastTx) > cfg.idleTimeoutMs) {
+        this.host.log.debug('ms', 'idle timeout', { conn: this.id })
+        this.shutdown('reset')
+        return
+      }
+      if (cfg.keepaliveIntervalMs > 0) this.sendKeepalive()
+      this.tickTimer = cfg.timers.setTimeout(tick, period)
+    }
+    this.tickTimer = cfg.timers.setTimeout(tick, period)
+  }
+
+  private stopTicker (): void {
+    if (this.tickTimer !== undefined) {
+      this.host.config.timers.clearTimeout(this.tickTimer)
+      this.tickTimer = undefined
+    }
+  }
+
+  perfDump (): Record<string, number | string> {
+    return {
+      id: this.id,
+      peer: formatEntityAddr(this.peerAddr),
+      peer_name: this.peerName === undefined ? '' : formatEntityName(this.peerName),
+      state: this.state,
+      out_q: this.session.outQ.length,
+      out_q_bytes: this.session.outQ.bytes,
+      sent_unacked: this.session.sentLength,
+      in_seq: this.session.inSeq,
+      out_seq: this.session.outSeq,
+      connect_seq: this.session.connectSeq,
+      ...this.counters
+    }
+  }
+}
+
+/** The server answered WAIT: it is connecting to us and its connection will win the race. */
+export class WaitSignal extends Error {
+  override readonly name = 'WaitSignal'
+  readonly code = 'WAIT'
+  constructor () { super('peer replied WAIT (connection race)') }
+}
+
+export { Priority }

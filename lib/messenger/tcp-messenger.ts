@@ -1,0 +1,50 @@
+// The TCP messenger: an Accepter on a net.Server, dialling with net.connect.
+import { createServer, connect as netConnect } from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { AF_INET6, AddrType } from '../wire/entity-addr.ts'
+import type { EntityAddr } from '../wire/entity-addr.ts'
+import { MessengerError, MessengerErrorCode } from './errors.ts'
+import { Messenger, registerMessengerType } from './messenger.ts'
+import type { Listener, MessengerOptions } from './messenger.ts'
+import type { MsgrSocket } from './socket.ts'
+import { TcpSocket } from './tcp-socket.ts'
+
+export class TcpMessenger extends Messenger {
+  private server: Server | undefined
+
+  protected listen (addr: EntityAddr): Promise<Listener> {
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true }, (s: Socket) => { this.accept(new TcpSocket(s)) })
+      this.server = server
+      server.on('error', reject)
+      const host = addr.ip === '' ? (addr.family === AF_INET6 ? '::' : '0.0.0.0') : addr.ip
+      server.listen({ host, port: addr.port, backlog: 4096 }, () => {
+        server.off('error', reject)
+        server.on('error', (e) => { this.log.error('ms', 'accepter error', { err: String(e) }) })
+        const a = server.address()
+        if (a === null || typeof a === 'string') { reject(new Error('no address')); return }
+        resolve({
+          addr: { type: AddrType.LEGACY, nonce: 0, family: a.family === 'IPv6' ? AF_INET6 : 2, ip: a.address, port: a.port, ...(a.family === 'IPv6' ? { flowInfo: 0, scopeId: 0 } : {}) },
+          close: () => new Promise<void>((resolve) => { server.close(() => { resolve() }) })
+        })
+      })
+    })
+  }
+
+  protected dialSocket (addr: EntityAddr): Promise<MsgrSocket> {
+    return new Promise((resolve, reject) => {
+      const s = netConnect({ host: addr.ip, port: addr.port, noDelay: true })
+      const onError = (e: Error): void => {
+        s.destroy()
+        reject(new MessengerError(MessengerErrorCode.SOCKET_ERROR, `connect to ${addr.ip}:${addr.port}: ${e.message}`, { cause: e }))
+      }
+      s.once('error', onError)
+      s.once('connect', () => {
+        s.off('error', onError)
+        resolve(new TcpSocket(s))
+      })
+    })
+  }
+}
+
+registerMessengerType('tcp', (opts: MessengerOptions) => new TcpMessenger(opts))

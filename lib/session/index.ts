@@ -1,0 +1,4 @@
+export * from './policy.ts'
+export * from './session.ts'
+export * from './out-queue.ts'
+export * from './accept.ts'
