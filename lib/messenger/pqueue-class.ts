@@ -3,6 +3,8 @@
 // runs tasks like Ceph's DispatchQueue: priority >= 64 (CEPH_MSG_PRIO_LOW) strict, below that weighted by
 // cost; round robin across connections (`connId`) within a priority; FIFO within a connection.
 // p-queue's own PriorityQueue is a sorted array (O(n) inserts, no fairness, low priorities starve).
+// DispatchQueue does not use this: p-queue's per-task promise machinery costs far more than the queue
+// (see dispatch-queue.ts); this adapter is for code that wants p-queue's API with Ceph's order.
 //
 // p-queue keeps its queue instance private and its clear() leaves add() promises pending forever. So
 // an owner that must cancel work (discard a connection, shut down) does not remove tasks: it moves
