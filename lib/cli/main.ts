@@ -22,6 +22,17 @@ export const commands: Record<string, Command> = {
 /** Exit codes: 0 ok, 1 failure reported by the command, 2 usage error. */
 export const EXIT_USAGE = 2
 
+/** Where the dispatcher itself writes (injectable so its behaviour can be tested in-process). */
+export interface Output {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+const stdio: Output = {
+  out: (text) => { process.stdout.write(text) },
+  err: (text) => { process.stderr.write(text) }
+}
+
 function usage (): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length))
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
@@ -46,8 +57,8 @@ function exitOnEpipe (e: NodeJS.ErrnoException): void {
   throw e
 }
 
-export async function main (argv: string[]): Promise<number> {
-  if (!process.stdout.listeners('error').includes(exitOnEpipe)) process.stdout.on('error', exitOnEpipe)
+export async function main (argv: string[], io: Output = stdio): Promise<number> {
+  if (io === stdio && !process.stdout.listeners('error').includes(exitOnEpipe)) process.stdout.on('error', exitOnEpipe)
   // Options before the command belong to the dispatcher; everything after it to the command.
   const at = argv.findIndex((a) => !a.startsWith('-'))
   const own = at < 0 ? argv : argv.slice(0, at)
@@ -59,27 +70,27 @@ export async function main (argv: string[]): Promise<number> {
       strict: true
     }).values
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n${usage()}`)
+    io.err(`error: ${(e as Error).message}\n${usage()}`)
     return EXIT_USAGE
   }
   if (values.version === true) {
-    process.stdout.write(`ceph-msgr ${version()}\n`)
+    io.out(`ceph-msgr ${version()}\n`)
     return 0
   }
   if (values.help === true || (at >= 0 && argv[at] === 'help' && argv.length === at + 1)) {
-    process.stdout.write(usage())
+    io.out(usage())
     return 0
   }
   if (at < 0) {
-    process.stderr.write(usage())
+    io.err(usage())
     return EXIT_USAGE
   }
   const name = argv[at]
   // `help <command>` is `<command> --help`.
-  if (name === 'help') return main([argv[at + 1], '--help'])
+  if (name === 'help') return main([argv[at + 1], '--help'], io)
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined
   if (cmd === undefined) {
-    process.stderr.write(`error: unknown command '${name}'\n${usage()}`)
+    io.err(`error: unknown command '${name}'\n${usage()}`)
     return EXIT_USAGE
   }
   const mod = await cmd.load()

@@ -33,7 +33,6 @@ export class MAuthReply extends Message implements MAuthReplyFields {
     this.globalId = init.globalId ?? 0n
     this.resultBl = init.resultBl ?? EMPTY
     this.resultMsg = init.resultMsg ?? ''
-    this.encodePayload(0n)
   }
 
   override encodePayload (_features: bigint): void {

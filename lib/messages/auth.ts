@@ -4,7 +4,6 @@
 // sends first: u8 struct_v 1, u32 count + u32 methods, EntityName (u32 type + string), u64
 // global_id. A real `ceph ping` sends methods [1] (none), type 0, name "" and global_id 0.
 import { AuthProtocol, MsgType } from '../wire/constants.ts'
-import { DEFAULT_FEATURES_SUPPORTED } from '../wire/features.ts'
 import { Decoder, Encoder } from './denc.ts'
 import { EMPTY, Message } from './message.ts'
 import type { MessageHeaderInit } from './message.ts'
@@ -37,7 +36,6 @@ export class MAuth extends Message implements MAuthFields {
     this.protocol = init.protocol ?? AuthProtocol.UNKNOWN
     this.authPayload = init.authPayload ?? EMPTY
     this.monmapEpoch = init.monmapEpoch ?? 0
-    this.encodePayload(DEFAULT_FEATURES_SUPPORTED)
   }
 
   override encodePayload (_features: bigint): void {

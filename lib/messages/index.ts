@@ -1,4 +1,7 @@
 // Ceph message payloads: the encoding primitives, the typed messages and the type registry.
+// A typed message's constructor sets fields only; encodePayload(features) builds `front` for the
+// connection's features. Like Ceph's Message::encode, the sender calls it when the payload is
+// still empty, so a received message forwarded as-is keeps its bytes.
 export * from './message.ts'
 export * from './denc.ts'
 export * from './addr-codec.ts'

@@ -15,6 +15,10 @@
 //   without MONENC a u16 version 2 (map name → legacy address); without SERVER_NAUTILUS
 //   ENCODE_START(5, 3) with that map plus features and mon_info_t v2 (one legacy address).
 //   Decoding reads the version as a u8 and, below 3, skips the u16's high byte and has no length.
+//   Which single address old peers get (the v1 one, else one relabelled v1) follows a
+//   Nautilus-era copy of MonMap.cc for layout 1 and memory of Pacific for the others: unconfirmed,
+//   and only pre-Nautilus peers ever see it.
+// - removed_ranks is read as unsigned (the capture only shows it empty).
 import { ENTITY_ADDR_LEN, EntityType, MsgType } from '../wire/constants.ts'
 import { AF_INET6, AddrType, encodeEntityAddrInto } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
@@ -106,20 +110,21 @@ export function createMonMap (init: MonMapInit): MonMap {
   const now = Date.now()
   const stamp = { sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000 }
   return {
-    epoch: 1,
-    lastChanged: stamp,
-    created: stamp,
-    persistentFeatures: PACIFIC_MON_FEATURES,
-    optionalFeatures: 0n,
-    ranks: init.mons.map((m) => m.name),
-    minMonRelease: CephRelease.PACIFIC,
-    removedRanks: [],
-    electionStrategy: ElectionStrategy.CLASSIC,
-    disallowedLeaders: [],
-    stretchModeEnabled: false,
-    tiebreakerMon: '',
-    stretchMarkedDownMons: [],
-    ...init
+    fsid: init.fsid,
+    epoch: init.epoch ?? 1,
+    lastChanged: init.lastChanged ?? stamp,
+    created: init.created ?? stamp,
+    persistentFeatures: init.persistentFeatures ?? PACIFIC_MON_FEATURES,
+    optionalFeatures: init.optionalFeatures ?? 0n,
+    mons: init.mons,
+    ranks: init.ranks ?? init.mons.map((m) => m.name),
+    minMonRelease: init.minMonRelease ?? CephRelease.PACIFIC,
+    removedRanks: init.removedRanks ?? [],
+    electionStrategy: init.electionStrategy ?? ElectionStrategy.CLASSIC,
+    disallowedLeaders: init.disallowedLeaders ?? [],
+    stretchModeEnabled: init.stretchModeEnabled ?? false,
+    tiebreakerMon: init.tiebreakerMon ?? '',
+    stretchMarkedDownMons: init.stretchMarkedDownMons ?? []
   }
 }
 
@@ -407,7 +412,6 @@ export class MMonMap extends Message {
   constructor (init: MMonMapInit) {
     super({ ...init, type: MsgType.MON_MAP })
     this.monmap = init.monmap
-    this.encodePayload(DEFAULT_FEATURES_SUPPORTED)
   }
 
   /** The map is encoded for the peer's features, as Ceph re-encodes it for old peers. */

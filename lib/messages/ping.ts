@@ -17,7 +17,6 @@ export class MPing extends Message {
   constructor (init: MPingInit = {}) {
     super({ ...init, type: MsgType.PING })
     this.payloadText = init.payloadText
-    this.encodePayload(0n)
   }
 
   override encodePayload (_features: bigint): void {

@@ -41,6 +41,8 @@ export interface ConnectionHost {
   learnAddr: (seenByPeer: EntityAddr) => void
   nextGlobalSeq: (atLeast?: number) => number
   protocolVersion: (peerType: number, connecting: boolean) => number
+  /** The authorizer for a connect to this peer type (auth none between daemons), if any. */
+  authorizerFor: (peerType: number) => { protocol: number, bytes: Uint8Array } | undefined
   dial: (addr: EntityAddr) => Promise<MsgrSocket>
   /** Throttles for messages from peers of this type (policy), and the dispatch throttle. */
   throttlesFor: (peerType: number) => { messages?: Throttle, bytes?: Throttle }
@@ -526,6 +528,7 @@ export class Connection {
       if (cfg.injectInternalDelays > 0) await this.sleep(cfg.injectInternalDelays * 1000)
       this.write(sock, [encodeEntityAddr(this.host.myAddr)])
       const protocol = this.host.protocolVersion(this.peerType, true)
+      const auth = this.host.authorizerFor(this.peerType)
       while (true) {
         this.write(sock, [encodeConnect({
           features: this.policy.featuresSupported,
@@ -533,7 +536,8 @@ export class Connection {
           globalSeq,
           connectSeq: this.session.connectSeq,
           protocolVersion: protocol,
-          authorizerProtocol: 0,
+          authorizerProtocol: auth?.protocol ?? 0,
+          authorizer: auth?.bytes,
           flags: this.policy.lossy ? CONNECT_LOSSY : 0
         })])
         const rf = await this.nextHandshakeFrame(reader, 'connect_reply')
@@ -600,8 +604,10 @@ export class Connection {
   }
 
   private randomOutSeq (): number {
-    // Ceph randomises the first seq of a reset session when MSG_AUTH is negotiated.
-    return this.hasFeature(Feature.MSG_AUTH) ? Math.floor(this.host.config.random() * 0x7fffffff) : 0
+    // Ceph's code can randomise the first seq of a reset session under MSG_AUTH, but real Pacific
+    // mons were seen restarting at seq 1 after RESETSESSION; receivers accept either, so we
+    // restart at 1 like the daemons do (spec/session/lossless-golden.spec.ts).
+    return 0
   }
 
   // ---- handshake, server side (ProtocolV1 open path, after the accepter's decision) -------

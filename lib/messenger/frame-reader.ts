@@ -47,6 +47,7 @@ export class FrameReader {
 
   /** Stop reading: lets the socket's iterator clean up. */
   async close (): Promise<void> {
-    try { await this.it.return?.() } catch {}
+    try { await this.it.return?.() } catch { // the socket is gone either way
+    }
   }
 }

@@ -3,7 +3,7 @@
 // picks the transport: 'tcp' (net) or 'memory' (in-process); both share everything else.
 import { Message } from '../messages/message.ts'
 import { Policy } from '../session/policy.ts'
-import { EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
+import { AuthProtocol, EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
 import { AddrType, blankAddr, formatEntityAddr, isBlankIp, parseEntityAddr } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
 import type { EntityName } from '../wire/entity-name.ts'
@@ -38,6 +38,8 @@ export interface MessengerOptions {
   limits?: Partial<DecoderLimits>
   config?: MessengerConfigInit
   logger?: Logger
+  /** Our id as Ceph names it ('a' in mon.a); used in the auth-none authorizer. Default: the num, or '' for clients. */
+  entityId?: string
   /** protocol_version between peers of our own type (Ceph's cluster protocol, e.g. 13 for mons). */
   clusterProtocol?: number
 }
@@ -74,6 +76,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   readonly name: EntityName
+  readonly entityId: string
   readonly nonce: number
   readonly config: MessengerConfig
   readonly log: Logger
@@ -118,6 +121,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
 
   constructor (opts: MessengerOptions) {
     this.name = toName(opts.name)
+    this.entityId = opts.entityId ?? (this.name.num >= 0 ? String(this.name.num) : '')
     this.nonce = opts.nonce ?? Math.floor(Math.random() * 0xffffffff) >>> 0
     this.config = resolveConfig({
       ...opts.config,
@@ -216,6 +220,21 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       case EntityType.MON: return ProtocolVersion.MONC
       default: return 0
     }
+  }
+
+  authorizerFor (peerType: number): { protocol: number, bytes: Uint8Array } | undefined {
+    // Ceph asks its auth client for an authorizer unless a non-mon is talking to a mon (clients
+    // authenticate to mons with MAuth messages instead). With auth none it is struct_v 1,
+    // EntityName (u32 type + string id), u64 global_id 0.
+    if (peerType === EntityType.MON && this.name.type !== EntityType.MON) return undefined
+    const id = new TextEncoder().encode(this.entityId)
+    const b = new Uint8Array(1 + 4 + 4 + id.length + 8)
+    const dv = new DataView(b.buffer)
+    b[0] = 1
+    dv.setUint32(1, this.name.type, true)
+    dv.setUint32(5, id.length, true)
+    b.set(id, 9)
+    return { protocol: AuthProtocol.NONE, bytes: b }
   }
 
   dial (addr: EntityAddr): Promise<MsgrSocket> {
