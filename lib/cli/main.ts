@@ -1,13 +1,16 @@
 // `ceph-msgr <command> [args]`: a tiny dispatcher. Each command lives in its own module, loaded
 // only when it is run (so `decode` does not pay for the messenger, and vice versa), and exports
-// `run(argv): Promise<number>` returning the exit code. Adding a command = one line in `commands`.
+// `run(argv, io?): Promise<number>` returning the exit code. Adding a command = one line in `commands`.
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
 export interface CommandModule {
-  /** `argv` = the arguments after the command name. Resolves to the process exit code. */
-  run (argv: string[]): Promise<number>
+  /**
+   * `argv` = the arguments after the command name; `io` = where to write (stdout/stderr unless a
+   * test captures it). Resolves to the process exit code.
+   */
+  run (argv: string[], io?: Io): Promise<number>
 }
 
 export interface Command {
@@ -16,19 +19,22 @@ export interface Command {
 }
 
 export const commands: Record<string, Command> = {
-  decode: { summary: 'decode both directions of a recorded v1 conversation', load: () => import('./decode.ts') }
+  decode: { summary: 'decode both directions of a recorded v1 conversation', load: () => import('./decode.ts') },
+  mon: { summary: 'run a one-mon cluster (msgr v1, auth none) that answers ceph ping', load: () => import('./mon.ts') },
+  ping: { summary: 'ping a mon over msgr v1 like ceph ping mon.X', load: () => import('./ping.ts') },
+  stress: { summary: 'synthetic workload with fault injection: checks exactly-once in-order delivery', load: () => import('./stress.ts') }
 }
 
 /** Exit codes: 0 ok, 1 failure reported by the command, 2 usage error. */
 export const EXIT_USAGE = 2
 
-/** Where the dispatcher itself writes (injectable so its behaviour can be tested in-process). */
-export interface Output {
+/** Where the dispatcher and the commands write (injectable so they can be tested in-process). */
+export interface Io {
   out: (text: string) => void
   err: (text: string) => void
 }
 
-const stdio: Output = {
+export const stdio: Io = {
   out: (text) => { process.stdout.write(text) },
   err: (text) => { process.stderr.write(text) }
 }
@@ -57,7 +63,7 @@ function exitOnEpipe (e: NodeJS.ErrnoException): void {
   throw e
 }
 
-export async function main (argv: string[], io: Output = stdio): Promise<number> {
+export async function main (argv: string[], io: Io = stdio): Promise<number> {
   if (io === stdio && !process.stdout.listeners('error').includes(exitOnEpipe)) process.stdout.on('error', exitOnEpipe)
   // Options before the command belong to the dispatcher; everything after it to the command.
   const at = argv.findIndex((a) => !a.startsWith('-'))
@@ -94,7 +100,7 @@ export async function main (argv: string[], io: Output = stdio): Promise<number>
     return EXIT_USAGE
   }
   const mod = await cmd.load()
-  return mod.run(argv.slice(at + 1))
+  return mod.run(argv.slice(at + 1), io)
 }
 
 // Also runnable directly: `node --import tsx lib/cli/main.ts decode ...`
