@@ -12,6 +12,9 @@ import { formatEntityName } from '../wire/entity-name.ts'
 import { formatFeatures } from '../wire/features.ts'
 import type { MsgFrame, Timespec } from '../wire/frame.ts'
 import { encodeHeader, headerCrc } from '../wire/header.ts'
+// Type only: a value import of main.ts would deadlock when main.ts is the entry module (its
+// top-level await is waiting for this module).
+import type { Io } from './main.ts'
 
 const USAGE = `usage: ceph-msgr decode CLIENT.bin SERVER.bin [--json] [--no-crc]
 
@@ -21,6 +24,11 @@ side sent, SERVER.bin the bytes the accepting side sent. Prints one line per fra
   --json     one JSON object per line instead of text
   --no-crc   do not stop at crc mismatches (crc_ok / crc= then tells which messages fail)
 `
+
+const stdio: Io = {
+  out: (text) => { process.stdout.write(text) },
+  err: (text) => { process.stderr.write(text) }
+}
 
 type Json = Record<string, string | number | boolean | null | Record<string, number>>
 
@@ -135,7 +143,7 @@ export function toText ({ from, frame: f, offset }: ConversationFrame): string {
   return `${from} ${body} @${offset}`
 }
 
-export async function run (argv: string[]): Promise<number> {
+export async function run (argv: string[], io: Io = stdio): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
@@ -145,16 +153,16 @@ export async function run (argv: string[]): Promise<number> {
       strict: true
     })
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n${USAGE}`)
+    io.err(`error: ${(e as Error).message}\n${USAGE}`)
     return 2
   }
   const { values, positionals } = parsed
   if (values.help === true) {
-    process.stdout.write(USAGE)
+    io.out(USAGE)
     return 0
   }
   if (positionals.length !== 2) {
-    process.stderr.write(`error: need CLIENT.bin and SERVER.bin\n${USAGE}`)
+    io.err(`error: need CLIENT.bin and SERVER.bin\n${USAGE}`)
     return 2
   }
 
@@ -163,7 +171,7 @@ export async function run (argv: string[]): Promise<number> {
     try {
       files.push(new Uint8Array(await readFile(path)))
     } catch (e) {
-      process.stderr.write(`error: cannot read ${path}: ${(e as Error).message}\n`)
+      io.err(`error: cannot read ${path}: ${(e as Error).message}\n`)
       return 1
     }
   }
@@ -173,7 +181,7 @@ export async function run (argv: string[]): Promise<number> {
   // Lines are written in batches: one write per frame would dominate on big captures.
   let lines: string[] = []
   const flush = (): void => {
-    if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n')
+    if (lines.length > 0) io.out(lines.join('\n') + '\n')
     lines = []
   }
   try {
@@ -188,7 +196,7 @@ export async function run (argv: string[]): Promise<number> {
     // ProtocolError's message starts with "CODE at offset N: "; print the rest after the side.
     const prefix = `${code} at offset ${offset}: `
     const detail = message.startsWith(prefix) ? message.slice(prefix.length) : message
-    process.stderr.write(`error: ${code} at offset ${offset} (${e.from} stream): ${detail}\n`)
+    io.err(`error: ${code} at offset ${offset} (${e.from} stream): ${detail}\n`)
     return 1
   }
   flush()

@@ -60,11 +60,20 @@ function writeMessageHead (m: OutgoingMessage, out: Uint8Array, at: number, crc:
   const crcData = crc.crcData ?? true
   out[at] = Tag.MSG
   const h = m.header
+  // Field by field, not `{ ...h, frontLen, ... }`: spread-then-add costs microseconds per call in
+  // V8 11 (Node 20), which made encoding small messages ~100x slower than the rest of the work.
   encodeHeaderInto({
-    ...h,
+    seq: h.seq,
+    tid: h.tid,
+    type: h.type,
+    priority: h.priority,
+    version: h.version,
     frontLen: m.front.length,
     middleLen: m.middle.length,
     dataLen: m.data.length,
+    dataOff: h.dataOff,
+    src: h.src,
+    compatVersion: h.compatVersion,
     reserved: h.reserved ?? 0,
     crc: 0
   }, out, at + 1, crcHeader)
@@ -137,10 +146,9 @@ export function encodeFrame (f: Frame, msgAuth: boolean, crc: CrcOptions = {}): 
     case 'keepalive2': return [encodeKeepalive2(f.stamp)]
     case 'keepalive2_ack': return [encodeKeepalive2(f.stamp, true)]
     case 'close': return [encodeClose()]
-    case 'msg': {
-      const { frontLen: _f, middleLen: _m, dataLen: _d, crc: _c, ...header } = f.header
-      return encodeMessage({ header, front: f.front, middle: f.middle, data: f.data, sig: f.footer.sig }, msgAuth, crc)
-    }
+    case 'msg':
+      // The lengths and crc in f.header are ignored: they are recomputed from the sections.
+      return encodeMessage({ header: f.header, front: f.front, middle: f.middle, data: f.data, sig: f.footer.sig }, msgAuth, crc)
   }
 }
 
