@@ -182,7 +182,15 @@ export class Connection {
     }
     const cfg = this.host.config
     if (this.session.outQ.bytes + m.payloadLength > cfg.maxOutQueueBytes) {
-      throw new MessengerError(MessengerErrorCode.OUT_QUEUE_FULL, `out_q of ${this} holds ${this.session.outQ.bytes} bytes`)
+      const err = new MessengerError(MessengerErrorCode.OUT_QUEUE_FULL, `out_q of ${this} holds ${this.session.outQ.bytes} bytes`)
+      if (this.session.lossy) {
+        // A peer that stops reading must not make us buffer without bound: a lossy session is
+        // dropped (the peer sees a reset); a lossless one leaves the decision to the sender.
+        this.countFault(err)
+        this.shutdown('reset')
+        return false
+      }
+      throw err
     }
     m.seq = 0
     this.session.queue(m)
@@ -265,6 +273,11 @@ export class Connection {
     const bytes = held.get(m)
     if (bytes === undefined) return
     held.delete(m)
+    this.releaseBytes(bytes)
+  }
+
+  /** Give back what the reader took for a message of `bytes` payload bytes. */
+  private releaseBytes (bytes: number): void {
     const t = this.host.throttlesFor(this.peerType)
     t.messages?.put(1)
     if (bytes > 0) {
@@ -761,7 +774,7 @@ export class Connection {
 
   private async readLoop (sock: MsgrSocket, reader: FrameReader): Promise<unknown> {
     const dec = reader.dec
-    while (this.sock === sock) {
+    while (this.sock === sock && this.state !== 'closed') {
       let f = dec.next()
       while (f !== undefined) {
         if (f.kind === 'msg') {
@@ -771,7 +784,7 @@ export class Connection {
           const end = this.handleControl(f)
           if (end !== undefined) return end
         }
-        if (this.sock !== sock) break
+        if (this.sock !== sock || (this.state as ConnectionState) === 'closed') break
         f = dec.next()
       }
       if (!await reader.fill()) {
@@ -840,6 +853,11 @@ export class Connection {
 
   private accept (f: MsgFrame, bytes: number): void {
     const h = f.header
+    if (this.state === 'closed') {
+      // Marked down while this message was being read (or waited for a throttle): drop it.
+      this.releaseBytes(bytes)
+      return
+    }
     const raw = new Message({
       type: h.type, priority: h.priority, version: h.version, compatVersion: h.compatVersion, tid: h.tid,
       dataOff: h.dataOff, src: h.src, front: f.front, middle: f.middle, data: f.data
