@@ -18,7 +18,7 @@ let mon: Monitor
 let port = 0
 let good: MonPingClient
 let pongs = 0
-let failures: string[] = []
+const failures: string[] = []
 let stopPinging = false
 let pinger: Promise<void> | undefined
 
