@@ -100,6 +100,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   private readonly stoppedPromise: Promise<void>
   private readonly rateLog = new RateLimitedLog()
   private readonly delayChains = new WeakMap<Connection, Promise<void>>()
+  /** Accepted sockets still in the accept handshake (not yet a Connection). */
+  private readonly handshaking = new Set<MsgrSocket>()
   readonly counters = {
     msgsIn: 0,
     msgsDispatched: 0,
@@ -112,6 +114,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     refusedMaxConnections: 0,
     resets: 0,
     remoteResets: 0,
+    /** Received messages not dispatched because their connection had closed. */
+    discardedOnClose: 0,
     injectedDelays: 0,
     dispatchLatencySumMs: 0,
     dispatchLatencyMaxMs: 0
@@ -330,6 +334,14 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   private deliver (item: QueueItem<Message, Connection>): void | Promise<void> {
     if (item.kind === 'message') {
       const m = item.message
+      const conn = m.connection as Connection
+      if (conn.isClosed) {
+        // Like Ceph's AsyncConnection::_stop (discard_queue): nothing of a closed (marked-down or
+        // reset) connection is dispatched. The queue gives the dispatch bytes back on return.
+        this.counters.discardedOnClose++
+        conn.releasePolicy(m)
+        return
+      }
       const t0 = performance.now()
       for (let i = 0; i < this.dispatchers.length; i++) {
         const d = this.dispatchers[i]
@@ -426,7 +438,9 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   shutdown (drainMs = 2000): Promise<void> {
     if (this.stopping !== undefined) return this.stopping
     this.stopping = (async () => {
-      await this.listener?.close().catch(() => {})
+      // Stop accepting now, but await the close last: a TCP listener only finishes closing once
+      // every socket it accepted is gone, which is what markDownAll() below does.
+      const closing = this.listener?.close().catch(() => {})
       const open = [...this.connections].filter((c) => c.isOpen)
       if (open.length > 0 && drainMs > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined
@@ -437,6 +451,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
         clearTimeout(timer)
       }
       this.markDownAll()
+      for (const sock of this.handshaking) sock.destroy()
+      await closing
       if (this.started) {
         let timer: ReturnType<typeof setTimeout> | undefined
         await Promise.race([this.dispatchQueue.drain(), new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs) })])
@@ -482,6 +498,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       msgr_dispatch_errors: this.counters.dispatchErrors,
       msgr_resets: this.counters.resets,
       msgr_remote_resets: this.counters.remoteResets,
+      msgr_discarded_on_close: this.counters.discardedOnClose,
       msgr_faults: sum('faults'),
       msgr_reconnects: sum('reconnects'),
       msgr_duplicates_dropped: sum('duplicates'),
@@ -506,7 +523,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       sock.destroy()
       return
     }
-    void acceptConnection(this, sock)
+    this.handshaking.add(sock)
+    void acceptConnection(this, sock).finally(() => { this.handshaking.delete(sock) })
   }
 }
 
