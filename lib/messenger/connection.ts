@@ -43,7 +43,7 @@ export interface ConnectionHost {
   protocolVersion: (peerType: number, connecting: boolean) => number
   /** The authorizer for a connect to this peer type (auth none between daemons), if any. */
   authorizerFor: (peerType: number) => { protocol: number, bytes: Uint8Array } | undefined
-  dial: (addr: EntityAddr) => Promise<MsgrSocket>
+  dial: (addr: EntityAddr, signal?: AbortSignal) => Promise<MsgrSocket>
   /** Throttles for messages from peers of this type (policy), and the dispatch throttle. */
   throttlesFor: (peerType: number) => { messages?: Throttle, bytes?: Throttle }
   readonly dispatchThrottle: Throttle
@@ -310,6 +310,7 @@ export class Connection {
     const dropped = this.session.reset(0)
     this.counters.droppedOnClose += dropped.length
     this.sock?.destroy()
+    this.dialAbort?.abort(new MessengerError(MessengerErrorCode.CLOSED, 'marked down while connecting'))
     for (const a of this.adoptQueue) a.sock.destroy()
     this.adoptQueue = []
     this.inbox?.end()
@@ -369,7 +370,7 @@ export class Connection {
       let sock: MsgrSocket | undefined
       let opened = false
       try {
-        sock = await this.host.dial(this.peerAddr)
+        sock = await this.dialWithTimeout()
         if ((this.state as ConnectionState) === 'closed' || this.adoptQueue.length > 0) { sock.destroy(); continue }
         this.sock = sock
         const reader = await this.clientHandshake(sock)
@@ -381,6 +382,25 @@ export class Connection {
         if (!opened) this.afterHandshakeFault(e)
         else this.afterFault(e, true)
       }
+    }
+  }
+
+  private dialAbort: AbortController | undefined
+
+  /** Dial the peer, bounded by the handshake timeout and cancelled by markDown. */
+  private async dialWithTimeout (): Promise<MsgrSocket> {
+    const cfg = this.host.config
+    const ac = new AbortController()
+    this.dialAbort = ac
+    let timer: unknown
+    if (cfg.handshakeTimeoutMs > 0) {
+      timer = cfg.timers.setTimeout(() => { ac.abort(new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, `connect to ${formatEntityAddr(this.peerAddr)} timed out`)) }, cfg.handshakeTimeoutMs)
+    }
+    try {
+      return await this.host.dial(this.peerAddr, ac.signal)
+    } finally {
+      if (timer !== undefined) cfg.timers.clearTimeout(timer)
+      this.dialAbort = undefined
     }
   }
 
@@ -761,6 +781,7 @@ export class Connection {
       }
       if (batch.empty) {
         this.notifyDrain()
+        batch.release()
         const w = this.writeSignal.wait()
         if (w !== undefined) await w
         continue

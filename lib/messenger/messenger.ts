@@ -156,7 +156,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   /** Accept connections on the transport at this address (port 0 = any free port). */
   protected abstract listen (addr: EntityAddr): Promise<Listener>
   /** Open a transport connection to a peer. */
-  protected abstract dialSocket (addr: EntityAddr): Promise<MsgrSocket>
+  protected abstract dialSocket (addr: EntityAddr, signal?: AbortSignal): Promise<MsgrSocket>
 
   // ---- setup --------------------------------------------------------------------------------
 
@@ -241,8 +241,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     return { protocol: AuthProtocol.NONE, bytes: b }
   }
 
-  dial (addr: EntityAddr): Promise<MsgrSocket> {
-    return this.dialSocket(addr)
+  dial (addr: EntityAddr, signal?: AbortSignal): Promise<MsgrSocket> {
+    return this.dialSocket(addr, signal)
   }
 
   throttlesFor (peerType: number): { messages?: Throttle, bytes?: Throttle } {

@@ -31,15 +31,23 @@ export class TcpMessenger extends Messenger {
     })
   }
 
-  protected dialSocket (addr: EntityAddr): Promise<MsgrSocket> {
+  protected dialSocket (addr: EntityAddr, signal?: AbortSignal): Promise<MsgrSocket> {
     return new Promise((resolve, reject) => {
+      if (signal?.aborted === true) { reject(signal.reason); return }
       const s = netConnect({ host: addr.ip, port: addr.port, noDelay: true })
+      const onAbort = (): void => {
+        s.destroy()
+        reject(signal?.reason)
+      }
       const onError = (e: Error): void => {
+        signal?.removeEventListener('abort', onAbort)
         s.destroy()
         reject(new MessengerError(MessengerErrorCode.SOCKET_ERROR, `connect to ${addr.ip}:${addr.port}: ${e.message}`, { cause: e }))
       }
+      signal?.addEventListener('abort', onAbort, { once: true })
       s.once('error', onError)
       s.once('connect', () => {
+        signal?.removeEventListener('abort', onAbort)
         s.off('error', onError)
         resolve(new TcpSocket(s))
       })

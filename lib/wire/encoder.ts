@@ -160,6 +160,8 @@ export type { ConnectMsg, ConnectReply }
  * payloads of at least `inlineMax` bytes are referenced, not copied. flush() returns the list
  * to hand to one writev (socket.cork/uncork or a single write of a joined buffer).
  */
+const EMPTY_BLOCK = new Uint8Array(0)
+
 export class WriteBatch {
   private bufs: Uint8Array[] = []
   private cur: Uint8Array
@@ -173,7 +175,17 @@ export class WriteBatch {
   constructor (blockSize = 64 * 1024, inlineMax = 4096) {
     this.blockSize = blockSize
     this.inlineMax = inlineMax
-    this.cur = new Uint8Array(blockSize)
+    // Allocated on first use, and dropped by release() while idle, so an idle connection
+    // holds no write buffer.
+    this.cur = EMPTY_BLOCK
+  }
+
+  /** Let go of the block (an idle writer calls this before it waits). */
+  release (): void {
+    if (this.bytes === 0) {
+      this.cur = EMPTY_BLOCK
+      this.pos = 0
+    }
   }
 
   private room (n: number): void {
@@ -247,7 +259,6 @@ export class WriteBatch {
     this.bufs = []
     this.bytes = 0
     this.frames = 0
-    if (this.cur.length < 1024) { this.cur = new Uint8Array(this.blockSize); this.pos = 0 }
     return out
   }
 }
