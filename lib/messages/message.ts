@@ -38,6 +38,13 @@ export class Message {
   connection: unknown = undefined
   /** Receive side: performance.now() when the footer arrived. */
   recvStamp = 0
+  /**
+   * Receive side: payload bytes this message holds of its connection's throttles (-1 = none).
+   * Kept on the message rather than in a side table: it is touched twice per message.
+   */
+  throttleHeld = -1
+  /** Send side: encodePayload() has run (or the payload was supplied ready-made). */
+  payloadEncoded = false
 
   constructor (init: MessageInit) {
     this.type = init.type

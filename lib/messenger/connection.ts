@@ -75,8 +75,6 @@ export interface ConnectionCounters {
 
 let nextConnectionId = 1
 
-/** A message owned by the connection's receive side: what it holds of the throttles. */
-const held = new WeakMap<Message, number>()
 
 function sameHostPort (a: EntityAddr, b: EntityAddr): boolean {
   return a.ip === b.ip && a.port === b.port
@@ -119,7 +117,6 @@ export class Connection {
   private backoffMs = 0
   private keepalivePending = false
   private keepaliveAcks: Timespec[] = []
-  private readonly encoded = new WeakSet<Message>()
   private drainWaiters: Array<() => void> = []
   private inbox: Pushable<Message> | undefined
   private tickTimer: unknown
@@ -270,9 +267,9 @@ export class Connection {
 
   /** Give back what a received message holds of the policy and dispatch throttles. */
   release (m: Message): void {
-    const bytes = held.get(m)
-    if (bytes === undefined) return
-    held.delete(m)
+    const bytes = m.throttleHeld
+    if (bytes < 0) return
+    m.throttleHeld = -1
     this.releaseBytes(bytes)
   }
 
@@ -288,9 +285,9 @@ export class Connection {
 
   /** Give back only the policy throttles (the dispatch queue returns the dispatch bytes itself). */
   releasePolicy (m: Message): void {
-    const bytes = held.get(m)
-    if (bytes === undefined) return
-    held.delete(m)
+    const bytes = m.throttleHeld
+    if (bytes < 0) return
+    m.throttleHeld = -1
     const t = this.host.throttlesFor(this.peerType)
     t.messages?.put(1)
     if (bytes > 0) t.bytes?.put(bytes)
@@ -749,6 +746,7 @@ export class Connection {
     const msgAuth = this.hasFeature(Feature.MSG_AUTH)
     const ka2 = this.hasFeature(Feature.MSGR_KEEPALIVE2)
     const c = this.counters
+    let ackDeferred = false
     while (this.sock === sock && !sock.destroyed && this.state === 'open') {
       if (this.keepalivePending) {
         this.keepalivePending = false
@@ -760,6 +758,14 @@ export class Connection {
         for (const st of this.keepaliveAcks) batch.appendKeepalive2(st, true)
         this.keepaliveAcks = []
       }
+      if (!ackDeferred && batch.empty && this.session.outQ.length === 0 && this.session.hasAckPending) {
+        // Only an ACK to send: wait one turn of the event loop so the reads of this turn (and
+        // any reply the dispatcher is about to queue) share one ACK and one write.
+        ackDeferred = true
+        await new Promise<void>((resolve) => { setImmediate(resolve) })
+        continue
+      }
+      ackDeferred = false
       const ack = this.session.takeAck()
       if (ack !== undefined) {
         batch.appendAck(ack)
@@ -768,8 +774,8 @@ export class Connection {
       while (batch.bytes < cfg.writeBatchBytes) {
         const m = this.session.nextToSend()
         if (m === undefined) break
-        if (!this.encoded.has(m)) {
-          this.encoded.add(m)
+        if (!m.payloadEncoded) {
+          m.payloadEncoded = true
           if (m.front.length === 0 && m.middle.length === 0 && m.data.length === 0) {
             m.encodePayload(this.features)
             if (m.compatVersion === 0 && m.constructor !== Message) m.compatVersion = m.version
@@ -886,7 +892,7 @@ export class Connection {
     raw.seq = h.seq
     raw.connection = this
     raw.recvStamp = performance.now()
-    held.set(raw, bytes)
+    raw.throttleHeld = bytes
     if (this.session.receive(h.seq) === 'duplicate') {
       this.counters.duplicates++
       this.release(raw)
@@ -900,8 +906,8 @@ export class Connection {
       throw e
     }
     if (m !== raw) {
-      held.set(m, bytes)
-      held.delete(raw)
+      m.throttleHeld = bytes
+      raw.throttleHeld = -1
     }
     this.counters.msgsIn++
     this.counters.bytesIn += bytes

@@ -66,7 +66,8 @@ export class Session<M extends Sequenced> {
     if (this.sentHead === this.sent.length) {
       this.sent = []
       this.sentHead = 0
-    } else if (this.sentHead > 1024) {
+    } else if (this.sentHead > 1024 && this.sentHead * 2 > this.sent.length) {
+      // Compact only when the dead prefix dominates: amortised O(1) per ACKed message.
       this.sent = this.sent.slice(this.sentHead)
       this.sentHead = 0
     }
