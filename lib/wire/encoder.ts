@@ -162,6 +162,29 @@ export type { ConnectMsg, ConnectReply }
  */
 const EMPTY_BLOCK = new Uint8Array(0)
 
+// Write batches carve their blocks from one shared slab: a batch takes the whole free tail while
+// it builds (nothing else runs in between), and an idle writer gives back what it did not use.
+// So busy connections do not allocate per wake-up, and idle ones hold no buffer at all.
+let shared = new Uint8Array(0)
+let sharedPos = 0
+
+function carve (min: number, size: number): Uint8Array {
+  if (shared.length - sharedPos < Math.max(min, 4096)) {
+    shared = new Uint8Array(Math.max(size, min))
+    sharedPos = 0
+  }
+  const out = shared.subarray(sharedPos)
+  sharedPos = shared.length
+  return out
+}
+
+function giveBack (block: Uint8Array, used: number): void {
+  // Only the tail we took can be returned; anything else is simply dropped.
+  if (block.buffer === shared.buffer && block.byteOffset + block.length === shared.byteOffset + shared.length) {
+    sharedPos = block.byteOffset - shared.byteOffset + used
+  }
+}
+
 export class WriteBatch {
   private bufs: Uint8Array[] = []
   private cur: Uint8Array
@@ -183,6 +206,7 @@ export class WriteBatch {
   /** Let go of the block (an idle writer calls this before it waits). */
   release (): void {
     if (this.bytes === 0) {
+      giveBack(this.cur, this.pos)
       this.cur = EMPTY_BLOCK
       this.pos = 0
     }
@@ -191,7 +215,7 @@ export class WriteBatch {
   private room (n: number): void {
     if (this.cur.length - this.pos >= n) return
     this.seal()
-    this.cur = new Uint8Array(Math.max(this.blockSize, n))
+    this.cur = n > this.blockSize ? new Uint8Array(n) : carve(n, this.blockSize)
     this.pos = 0
   }
 
