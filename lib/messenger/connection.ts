@@ -13,6 +13,7 @@ import type { ConnectMsg } from '../wire/connect.ts'
 import { encodeConnect, encodeConnectReply, encodeSeq } from '../wire/connect.ts'
 import { FrameDecoder } from '../wire/decoder.ts'
 import { encodeBanner, encodeKeepalive, timespecNow, WriteBatch } from '../wire/encoder.ts'
+import type { OutgoingMessage } from '../wire/encoder.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
 import { encodeEntityAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
 import type { EntityName } from '../wire/entity-name.ts'
@@ -27,6 +28,8 @@ import type { Logger } from './logger.ts'
 import { Signal } from './signal.ts'
 import type { MsgrSocket } from './socket.ts'
 import type { Throttle } from './throttle.ts'
+
+const EMPTY_BYTES = new Uint8Array(0)
 
 export type ConnectionState = 'connecting' | 'accepting' | 'open' | 'standby' | 'wait' | 'closed'
 export type ConnectionEvent = 'connect' | 'accept' | 'reset' | 'remoteReset' | 'refused'
@@ -747,6 +750,13 @@ export class Connection {
     const ka2 = this.hasFeature(Feature.MSGR_KEEPALIVE2)
     const c = this.counters
     let ackDeferred = false
+    // One scratch frame description for every message this writer encodes (no per-message objects).
+    const out: OutgoingMessage = {
+      header: { seq: 0, tid: 0, type: 0, priority: 0, version: 0, dataOff: 0, src: this.host.name, compatVersion: 0 },
+      front: EMPTY_BYTES,
+      middle: EMPTY_BYTES,
+      data: EMPTY_BYTES
+    }
     while (this.sock === sock && !sock.destroyed && this.state === 'open') {
       if (this.keepalivePending) {
         this.keepalivePending = false
@@ -781,7 +791,18 @@ export class Connection {
             if (m.compatVersion === 0 && m.constructor !== Message) m.compatVersion = m.version
           }
         }
-        batch.appendMessage({ header: { seq: m.seq, tid: m.tid, type: m.type, priority: m.priority, version: m.version, dataOff: m.dataOff, src: this.host.name, compatVersion: m.compatVersion }, front: m.front, middle: m.middle, data: m.data }, msgAuth, crc)
+        const h = out.header
+        h.seq = m.seq
+        h.tid = m.tid
+        h.type = m.type
+        h.priority = m.priority
+        h.version = m.version
+        h.dataOff = m.dataOff
+        h.compatVersion = m.compatVersion
+        out.front = m.front
+        out.middle = m.middle
+        out.data = m.data
+        batch.appendMessage(out, msgAuth, crc)
         c.msgsOut++
         c.bytesOut += m.payloadLength
       }

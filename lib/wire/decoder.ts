@@ -299,7 +299,10 @@ export class FrameDecoder {
     const front = this.takePayload(h.frontLen)
     const middle = this.takePayload(h.middleLen)
     const data = this.takePayload(h.dataLen)
-    const footer = decodeFooter(q.peek(fl), 0, this.msgAuth)
+    // In place when the footer lies in one chunk (the usual case), else from a copy.
+    const footer = q.contiguousLength() >= fl
+      ? decodeFooter(q.headChunk(), q.headOffset, this.msgAuth)
+      : decodeFooter(q.peek(fl), 0, this.msgAuth)
     q.skip(fl)
     this.pending = undefined
     if ((footer.flags & FooterFlag.COMPLETE) === 0) {
@@ -321,9 +324,12 @@ export class FrameDecoder {
   }
 
   private takePayload (n: number): Uint8Array {
+    if (n === 0) return EMPTY_PAYLOAD
     return n < this.copyBelow ? this.q.takeCopy(n) : this.q.take(n)
   }
 }
+
+const EMPTY_PAYLOAD = new Uint8Array(0)
 
 function tooLarge (what: string, len: number, max: number, offset: number): ProtocolError {
   return new ProtocolError(ErrorCode.TOO_LARGE, `${what} of ${len} bytes exceeds the limit of ${max}`, offset)

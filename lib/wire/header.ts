@@ -95,20 +95,28 @@ export function headerCrc (b: Uint8Array, at = 0): number {
  * just written (Ceph's ms_crc_header); otherwise it is `h.crc` as given (normally 0).
  */
 export function encodeHeaderInto (h: MsgHeader, out: Uint8Array, at: number, withCrc: boolean): number {
+  return encodeHeaderFields(h, h.frontLen, h.middleLen, h.dataLen, out, at, withCrc, h.crc)
+}
+
+/** The header fields a sender chooses; the section lengths come from the payload. */
+export type HeaderFields = Omit<MsgHeader, 'frontLen' | 'middleLen' | 'dataLen' | 'crc' | 'reserved'> & { reserved?: number }
+
+/** encodeHeaderInto without building a MsgHeader first (the per-message send path). */
+export function encodeHeaderFields (h: HeaderFields, frontLen: number, middleLen: number, dataLen: number, out: Uint8Array, at: number, withCrc: boolean, crcIfOff = 0): number {
   writeU64(out, at, h.seq)
   writeU64(out, at + 8, h.tid)
   putU16(out, at + 16, h.type)
   putU16(out, at + 18, h.priority)
   putU16(out, at + 20, h.version)
-  putU32(out, at + 22, h.frontLen)
-  putU32(out, at + 26, h.middleLen)
-  putU32(out, at + 30, h.dataLen)
+  putU32(out, at + 22, frontLen)
+  putU32(out, at + 26, middleLen)
+  putU32(out, at + 30, dataLen)
   putU16(out, at + 34, h.dataOff)
   out[at + 36] = h.src.type
   writeS64(out, at + 37, h.src.num)
   putU16(out, at + 45, h.compatVersion)
-  putU16(out, at + 47, h.reserved)
-  const crc = withCrc ? headerCrc(out, at) : h.crc >>> 0
+  putU16(out, at + 47, h.reserved ?? 0)
+  const crc = withCrc ? headerCrc(out, at) : crcIfOff >>> 0
   putU32(out, at + 49, crc)
   return crc
 }
