@@ -26,7 +26,8 @@ const S64_MAX = (1n << 63n) - 1n
 
 const utf8Encoder = new TextEncoder()
 // Not fatal: Ceph strings are raw bytes, so a stray invalid sequence must not abort decoding.
-const utf8Decoder = new TextDecoder('utf-8')
+// ignoreBOM: a leading U+FEFF is part of a Ceph string, not a byte-order mark to drop.
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 function checkInt (v: number, min: number, max: number, what: string): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${what} out of range: ${v}`)

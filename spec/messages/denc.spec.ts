@@ -320,3 +320,12 @@ describe('compareStrings', () => {
     assert.equal(compareStrings('x', 'x'), 0)
   })
 })
+
+it('a string starting with U+FEFF round-trips (it is data, not a byte-order mark)', () => {
+  const e = new Encoder()
+  e.string('\uFEFF')
+  e.string('\uFEFFa')
+  const d = new Decoder(e.finish())
+  assert.equal(d.string(), '\uFEFF')
+  assert.equal(d.string(), '\uFEFFa')
+})
