@@ -90,6 +90,10 @@ export async function acceptConnection (host: AcceptHost, sock: MsgrSocket): Pro
       arm()
       if (cf.kind !== 'connect') throw new Error('unreachable')
       const connect: ConnectMsg = cf.connect
+      const ic = cfg.interceptor
+      if (ic !== undefined && await ic.intercept('accept:connect', { peer: peerAddr, connectSeq: connect.connectSeq, globalSeq: connect.globalSeq }) === 'fail') {
+        throw new MessengerError(MessengerErrorCode.INJECTED, 'interceptor failed the connection at accept:connect')
+      }
       const policy = host.policyFor(connect.hostType)
       const myProto = host.protocolVersion(connect.hostType, false)
       const existing = policy.server && policy.lossy ? undefined : host.lookup(peerAddr)
@@ -101,6 +105,9 @@ export async function acceptConnection (host: AcceptHost, sock: MsgrSocket): Pro
         existing: existing === undefined ? undefined : describe(existing),
         peerAddrLower: compareEntityAddr(peerAddr, host.myAddr) < 0
       })
+      if (ic !== undefined && await ic.intercept('accept:decision', { peer: peerAddr, action: decision.action, ...(decision.action === 'retry' || decision.action === 'refuse' ? { tag: tagName(decision.tag) } : {}), connectSeq: connect.connectSeq, globalSeq: connect.globalSeq }) === 'fail') {
+        throw new MessengerError(MessengerErrorCode.INJECTED, 'interceptor failed the connection at accept:decision')
+      }
       host.log.trace('ms', 'accept decision', { peer: formatEntityAddr(peerAddr), ...decision, gseq: connect.globalSeq, cseq: connect.connectSeq })
       if (decision.action === 'retry' || decision.action === 'refuse') {
         sock.write([encodeConnectReply({

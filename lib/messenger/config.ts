@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS } from '../wire/limits.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
 import { realTimers } from './timers.ts'
 import type { Timers } from './timers.ts'
+import type { Interceptor } from './interceptor.ts'
 
 export interface InjectDelay {
   /** Peer entity types (e.g. ['osd', 'mon']) whose messages are delayed; empty = all. */
@@ -42,6 +43,8 @@ export interface MessengerConfig {
   injectDelay: InjectDelay | undefined
   /** ms_inject_internal_delays: seconds of sleep at race-prone points (0 = off). */
   injectInternalDelays: number
+  /** Test hook: called at named handshake steps (see interceptor.ts). */
+  interceptor: Interceptor | undefined
   /** Payloads shorter than this are copied out of socket chunks so they don't pin them. */
   copyBelow: number
   timers: Timers
@@ -66,6 +69,7 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   injectSocketFailures: 0,
   injectDelay: undefined,
   injectInternalDelays: 0,
+  interceptor: undefined,
   copyBelow: 512,
   timers: realTimers,
   random: Math.random

@@ -24,6 +24,7 @@ import type { Frame, MsgFrame, Timespec } from '../wire/frame.ts'
 import type { MessengerConfig } from './config.ts'
 import { errorCode, MessengerError, MessengerErrorCode } from './errors.ts'
 import { FrameReader } from './frame-reader.ts'
+import type { InterceptInfo, InterceptStep } from './interceptor.ts'
 import type { Logger } from './logger.ts'
 import { Signal } from './signal.ts'
 import type { MsgrSocket } from './socket.ts'
@@ -508,6 +509,14 @@ export class Connection {
 
   private handshakeStep: (() => void) | undefined
 
+  /** Run the interceptor (if any) at a named step; 'fail' faults this handshake. */
+  private async intercept (step: InterceptStep, info: Partial<InterceptInfo> = {}): Promise<void> {
+    const ic = this.host.config.interceptor
+    if (ic === undefined) return
+    const r = await ic.intercept(step, { peer: this.peerAddr, connectionId: this.id, ...info })
+    if (r === 'fail') throw new MessengerError(MessengerErrorCode.INJECTED, `interceptor failed the connection at ${step}`)
+  }
+
   private async nextHandshakeFrame (reader: FrameReader, kind: Frame['kind']): Promise<Frame> {
     let f: Frame
     try {
@@ -543,6 +552,7 @@ export class Connection {
     this.attachInjection(reader)
     const disarm = this.armHandshakeTimer(sock)
     try {
+      await this.intercept('connect:start')
       const gseq = this.host.nextGlobalSeq()
       let globalSeq = gseq
       this.write(sock, [encodeBanner()])
@@ -563,6 +573,7 @@ export class Connection {
       const protocol = this.host.protocolVersion(this.peerType, true)
       const auth = this.host.authorizerFor(this.peerType)
       while (true) {
+        await this.intercept('connect:send_connect', { connectSeq: this.session.connectSeq, globalSeq })
         this.write(sock, [encodeConnect({
           features: this.policy.featuresSupported,
           hostType: this.host.name.type,
@@ -576,6 +587,7 @@ export class Connection {
         const rf = await this.nextHandshakeFrame(reader, 'connect_reply')
         if (rf.kind !== 'connect_reply') throw new Error('unreachable')
         const reply = rf.reply
+        await this.intercept('connect:reply', { tag: tagName(reply.tag), connectSeq: reply.connectSeq, globalSeq: reply.globalSeq })
         this.host.log.trace('ms', 'connect_reply', { conn: this.id, tag: tagName(reply.tag), gseq: reply.globalSeq, cseq: reply.connectSeq })
         switch (reply.tag) {
           case Tag.FEATURES:
@@ -616,6 +628,7 @@ export class Connection {
           this.write(sock, [encodeSeq(this.session.inSeq)])
         }
         // client_ready
+        await this.intercept('connect:ready')
         this.session.peerGlobalSeq = reply.globalSeq
         const lossy = (reply.flags & CONNECT_LOSSY) !== 0
         if (lossy !== this.policy.lossy) this.policy = this.policy.with({ lossy })
@@ -657,6 +670,7 @@ export class Connection {
     }
     const disarm = this.armHandshakeTimer(sock)
     try {
+      await this.intercept('accept:open', { connectSeq: connect.connectSeq, globalSeq: connect.globalSeq })
       const seqTag = (connect.features & Feature.RECONNECT_SEQ) !== 0n && !reset
       this.session.connectSeq = connect.connectSeq + 1
       this.session.peerGlobalSeq = connect.globalSeq
