@@ -296,13 +296,26 @@ export class Monitor implements Dispatcher {
 
   /** The pong text: health and mon_status as pretty JSON, shaped like a real mon's. */
   pong (): string {
+    // The pong changes only when quorum_age ticks over or clients come and go; building it walks
+    // every connection, so reuse it within that window (1 000 clients pinging made it O(n^2)).
+    const age = Math.floor((performance.now() - this.startedAt) / 1000)
+    const key = `${age}/${this.messenger.connections.size}`
+    if (this.pongCache !== undefined && this.pongCache.key === key) return this.pongCache.text
+    const text = this.buildPong(age)
+    this.pongCache = { key, text }
+    return text
+  }
+
+  private pongCache: { key: string, text: string } | undefined
+
+  private buildPong (quorumAgeSec: number): string {
     const peers: FeaturePeer[] = [{ type: EntityType.MON, features: this.features }]
     for (const c of this.messenger.connections) if (c.isOpen) peers.push({ type: c.peerType, features: c.features })
     return pongText({
       name: this.id,
       rank: this.rank,
       electionEpoch: this.electionEpoch,
-      quorumAgeSec: Math.floor((performance.now() - this.startedAt) / 1000),
+      quorumAgeSec,
       features: this.features,
       monmap: this.monmap,
       peers
