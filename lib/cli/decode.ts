@@ -14,7 +14,8 @@ import type { MsgFrame, Timespec } from '../wire/frame.ts'
 import { encodeHeader, headerCrc } from '../wire/header.ts'
 // Type only: a value import of main.ts would deadlock when main.ts is the entry module (its
 // top-level await is waiting for this module).
-import type { Io } from './main.ts'
+import { stdio } from './io.ts'
+import type { Io } from './io.ts'
 
 const USAGE = `usage: ceph-msgr decode CLIENT.bin SERVER.bin [--json] [--no-crc]
 
@@ -25,10 +26,6 @@ side sent, SERVER.bin the bytes the accepting side sent. Prints one line per fra
   --no-crc   do not stop at crc mismatches (crc_ok / crc= then tells which messages fail)
 `
 
-const stdio: Io = {
-  out: (text) => { process.stdout.write(text) },
-  err: (text) => { process.stderr.write(text) }
-}
 
 type Json = Record<string, string | number | boolean | null | Record<string, number>>
 

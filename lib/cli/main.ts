@@ -4,6 +4,11 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { EXIT_USAGE, stdio } from './io.ts'
+import type { Io } from './io.ts'
+
+export { EXIT_USAGE, stdio }
+export type { Io }
 
 export interface CommandModule {
   /**
@@ -25,19 +30,8 @@ export const commands: Record<string, Command> = {
   stress: { summary: 'synthetic workload with fault injection: checks exactly-once in-order delivery', load: () => import('./stress.ts') }
 }
 
-/** Exit codes: 0 ok, 1 failure reported by the command, 2 usage error. */
-export const EXIT_USAGE = 2
 
 /** Where the dispatcher and the commands write (injectable so they can be tested in-process). */
-export interface Io {
-  out: (text: string) => void
-  err: (text: string) => void
-}
-
-export const stdio: Io = {
-  out: (text) => { process.stdout.write(text) },
-  err: (text) => { process.stderr.write(text) }
-}
 
 function usage (): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length))

@@ -1,8 +1,8 @@
 // `ceph-msgr mon [--addr v1:HOST:PORT] [--name ID] [--fsid UUID] [--metrics HOST:PORT] [--debug-ms N]`:
 // run a one-mon "cluster" that answers `ceph ping` (and our ping) like a Pacific mon with auth
 // none. Prints one line on stdout when it listens; SIGINT/SIGTERM drain, close and exit 0.
-import { basename } from 'node:path'
-import { parseArgs } from 'node:util'
+import { isCliProcess, parseCommandArgs, stdio } from './io.ts'
+import type { Io } from './io.ts'
 import { serveMetrics } from '../mon/metrics.ts'
 import type { MetricsServer } from '../mon/metrics.ts'
 import { DEFAULT_MON_ADDR, Monitor } from '../mon/monitor.ts'
@@ -24,15 +24,8 @@ its monmap), MPing (with a pong shaped like a real Pacific mon's) and MMonGetMap
 Prints "mon.ID listening on v1:HOST:PORT/0" when ready. SIGINT or SIGTERM shut it down (exit 0).
 `
 
-export interface Io {
-  out: (text: string) => void
-  err: (text: string) => void
-}
+export type { Io }
 
-const stdio: Io = {
-  out: (text) => { process.stdout.write(text) },
-  err: (text) => { process.stderr.write(text) }
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -43,36 +36,18 @@ function parseHostPort (v: string): { host: string, port: number } {
   return { host: m[1] ?? m[2], port }
 }
 
-function isCliProcess (): boolean {
-  const script = basename(process.argv[1] ?? '')
-  return script === 'ceph-msgr.js' || script === 'ceph-msgr' || script === 'main.ts'
-}
 
 /** Runs until SIGINT/SIGTERM (or `stopSignal` resolves, for in-process use); resolves to the exit code. */
 export async function run (argv: string[], io: Io = stdio, stopSignal?: Promise<unknown>): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        addr: { type: 'string' },
-        name: { type: 'string' },
-        fsid: { type: 'string' },
-        metrics: { type: 'string' },
-        'debug-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      allowPositionals: false,
-      strict: true
-    }))
-  } catch (e) {
-    io.err(`error: ${(e as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (values.help === true) {
-    io.out(USAGE)
-    return 0
-  }
+  const parsed = parseCommandArgs(argv, io, USAGE, {
+    addr: { type: 'string' },
+    name: { type: 'string' },
+    fsid: { type: 'string' },
+    metrics: { type: 'string' },
+    'debug-ms': { type: 'string' }
+  })
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
   let id: string
   let metrics: { host: string, port: number } | undefined
   let debug = 0

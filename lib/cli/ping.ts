@@ -2,9 +2,9 @@
 // ping a mon over msgr v1 the way `ceph ping mon.X` does (lossy client, MAuth "none", MPing) and
 // print its pong; with --count, per-ping round trips and a ping(8)-style summary, redialling
 // after a reset. Failures: one line on stderr naming the cause, exit status 1.
-import { basename } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { parseArgs } from 'node:util'
+import { isCliProcess, parseCommandArgs, stdio } from './io.ts'
+import type { Io } from './io.ts'
 import { MonPingClient, PingError, parsePong } from '../mon/ping-client.ts'
 import type { Pong } from '../mon/ping-client.ts'
 import { createLogger, silentLogger } from '../messenger/logger.ts'
@@ -28,15 +28,8 @@ MAuth "none" negotiation and an MPing, and prints the pong (the mon's health and
 Exit status: 0 when a pong came back, 1 when none did, 2 for a usage error.
 `
 
-export interface Io {
-  out: (text: string) => void
-  err: (text: string) => void
-}
+export type { Io }
 
-const stdio: Io = {
-  out: (text) => { process.stdout.write(text) },
-  err: (text) => { process.stderr.write(text) }
-}
 
 function positiveNumber (name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt
@@ -88,39 +81,19 @@ function summary (target: string, s: Stats, elapsedMs: number): string {
   return lines.join('\n') + '\n'
 }
 
-/** True when this module runs as the ceph-msgr process itself (not imported by a test). */
-function isCliProcess (): boolean {
-  const script = basename(process.argv[1] ?? '')
-  return script === 'ceph-msgr.js' || script === 'ceph-msgr' || script === 'main.ts'
-}
 
 export async function run (argv: string[], io: Io = stdio): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
-  let positionals: string[]
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: {
-        count: { type: 'string', short: 'c' },
-        interval: { type: 'string', short: 'i' },
-        timeout: { type: 'string', short: 't' },
-        json: { type: 'boolean' },
-        features: { type: 'string' },
-        'no-auth': { type: 'boolean' },
-        'debug-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      },
-      allowPositionals: true,
-      strict: true
-    }))
-  } catch (e) {
-    io.err(`error: ${(e as Error).message}\n${USAGE}`)
-    return 2
-  }
-  if (values.help === true) {
-    io.out(USAGE)
-    return 0
-  }
+  const parsed = parseCommandArgs(argv, io, USAGE, {
+    count: { type: 'string', short: 'c' },
+    interval: { type: 'string', short: 'i' },
+    timeout: { type: 'string', short: 't' },
+    json: { type: 'boolean' },
+    features: { type: 'string' },
+    'no-auth': { type: 'boolean' },
+    'debug-ms': { type: 'string' }
+  }, true)
+  if (typeof parsed === 'number') return parsed
+  const { values, positionals } = parsed
   let count: number | undefined
   let intervalMs: number
   let timeoutMs: number
