@@ -79,6 +79,18 @@ export interface ConnectionCounters {
 
 let nextConnectionId = 1
 
+/**
+ * Why we destroyed a socket ourselves (keepalive or handshake timeout, injected failure). What
+ * the reader sees next is only an EOF (memory) or a wrapped socket error (TCP); the fault is
+ * reported with this reason instead.
+ */
+const localFaults = new WeakMap<MsgrSocket, unknown>()
+
+function failSocket (sock: MsgrSocket, err: MessengerError): void {
+  if (!localFaults.has(sock)) localFaults.set(sock, err)
+  sock.destroy(err)
+}
+
 
 function sameHostPort (a: EntityAddr, b: EntityAddr): boolean {
   return a.ip === b.ip && a.port === b.port
@@ -351,7 +363,7 @@ export class Connection {
           await this.serverOpen(adopted.sock, adopted.reader, adopted.connect, adopted.reset)
           err = await this.runOpen(adopted.sock, adopted.reader)
         } catch (e) {
-          err = e
+          err = localFaults.get(adopted.sock) ?? e
           adopted.sock.destroy()
         }
         this.afterFault(err, true)
@@ -380,8 +392,9 @@ export class Connection {
         this.afterFault(err, true)
       } catch (e) {
         sock?.destroy()
-        if (!opened) this.afterHandshakeFault(e)
-        else this.afterFault(e, true)
+        const err = (sock === undefined ? undefined : localFaults.get(sock)) ?? e
+        if (!opened) this.afterHandshakeFault(err)
+        else this.afterFault(err, true)
       }
     }
   }
@@ -499,7 +512,7 @@ export class Connection {
     const arm = (): void => {
       if (t !== undefined) cfg.timers.clearTimeout(t)
       t = cfg.timers.setTimeout(() => {
-        sock.destroy(new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, 'handshake step timed out'))
+        failSocket(sock, new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, 'handshake step timed out'))
       }, cfg.handshakeTimeoutMs)
     }
     arm()
@@ -718,7 +731,7 @@ export class Connection {
     const n = this.host.config.injectSocketFailures
     if (Math.floor(this.host.config.random() * n) === 0) {
       this.counters.injectedFailures++
-      sock.destroy(new MessengerError(MessengerErrorCode.INJECTED, 'injected socket failure'))
+      failSocket(sock, new MessengerError(MessengerErrorCode.INJECTED, 'injected socket failure'))
     }
   }
 
@@ -753,7 +766,7 @@ export class Connection {
     const wr = this.writeLoop(sock).then(stop, stop)
     await Promise.all([rd, wr])
     await reader.close()
-    return ended
+    return localFaults.get(sock) ?? ended
   }
 
   private async writeLoop (sock: MsgrSocket): Promise<unknown> {
@@ -964,11 +977,12 @@ export class Connection {
       const now = cfg.timers.now()
       const sock = this.sock
       if (cfg.keepaliveTimeoutMs > 0 && now - this.lastRx > cfg.keepaliveTimeoutMs) {
-        sock?.destroy(new MessengerError(MessengerErrorCode.KEEPALIVE_TIMEOUT, `nothing from the peer for ${now - this.lastRx} ms`))
+        if (sock !== undefined) failSocket(sock, new MessengerError(MessengerErrorCode.KEEPALIVE_TIMEOUT, `nothing from the peer for ${now - this.lastRx} ms`))
         return
       }
       if (this.session.lossy && cfg.idleTimeoutMs > 0 && now - Math.max(this.lastRx, this.lastTx) > cfg.idleTimeoutMs) {
-        this.host.log.debug('ms', 'idle timeout', { conn: this.id })
+        // Ceph's tick "marks self fault": a lossy session is reset, with the reason recorded.
+        this.countFault(new MessengerError(MessengerErrorCode.IDLE_TIMEOUT, `idle for ${now - Math.max(this.lastRx, this.lastTx)} ms`))
         this.shutdown('reset')
         return
       }
