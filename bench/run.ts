@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--json FILE] [--only REGEX] [--profile DIR]`
+// `npm run bench [-- --quick] [--json FILE] [--only REGEX] [--profile DIR] [--no-save]`
 //
 // ceph-msgr against a baseline doing the same work in the same run, client and server in separate
 // processes on loopback (bench/lib/worker.ts, forked with an IPC channel). Prints a table, writes
@@ -14,7 +14,8 @@
 //   flood-peak-rss      server RSS growth while its dispatcher is 10x slower than the sender
 //
 // --profile DIR runs every worker under `node --cpu-prof` (profiles in DIR, see workers.json there);
-// summarise one with `node --import tsx bench/lib/prof-top.ts FILE`.
+// summarise one with `node --import tsx bench/lib/prof-top.ts FILE`. BENCH_NODE_FLAGS adds node
+// flags to the workers (e.g. --trace-gc). --no-save leaves bench/results alone (the spec uses it).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release } from 'node:os'
 import { dirname, resolve } from 'node:path'
@@ -38,11 +39,12 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'string' },
+    'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 if (args.help === true) {
-  process.stdout.write('usage: npm run bench -- [--quick] [--json FILE] [--only REGEX] [--profile DIR]\n')
+  process.stdout.write('usage: npm run bench -- [--quick] [--json FILE] [--only REGEX] [--profile DIR] [--no-save]\n')
   process.exit(0)
 }
 const quick = args.quick === true
@@ -354,13 +356,13 @@ if (args.json !== undefined) {
   mkdirSync(dirname(resolve(args.json)), { recursive: true })
   writeFileSync(resolve(args.json), json)
 }
-// A partial run (--only) does not replace the last complete results.
-if (only === undefined) {
+// A partial run (--only) does not replace the last complete results; nor does --no-save (tests).
+if (only === undefined && args['no-save'] !== true) {
   mkdirSync(RESULTS, { recursive: true })
   writeFileSync(resolve(RESULTS, 'latest.json'), json)
   writeFileSync(resolve(RESULTS, 'throughput.svg'), throughputSvg(points, `lossless_peer, CRCs on, loopback, separate processes; node ${report.node}, ${report.cpu}${quick ? ', --quick' : ''}`))
 } else {
-  log('--only: bench/results/latest.json and throughput.svg left as they were')
+  log('bench/results/latest.json and throughput.svg left as they were')
 }
 if (profileDir !== undefined) log(`CPU profiles in ${profileDir} (workers.json maps pid → worker)`)
 log(`done: ${results.length} cases, ${fmt(report.duration_s)} s`)

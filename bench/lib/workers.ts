@@ -54,6 +54,9 @@ export class Worker {
   static start (role: Role, impl: Impl, opts: WorkerOptions = {}): Promise<Worker> {
     const execArgv = ['--import', 'tsx']
     if (opts.exposeGc === true) execArgv.push('--expose-gc')
+    // Extra V8/Node flags for the workers only, e.g. BENCH_NODE_FLAGS=--trace-gc (diagnostics).
+    const extra = process.env.BENCH_NODE_FLAGS?.trim()
+    if (extra !== undefined && extra !== '') execArgv.push(...extra.split(/\s+/))
     const env = opts.profileDir !== undefined ? { ...process.env, BENCH_PROFILE_DIR: opts.profileDir } : process.env
     const child = fork(WORKER, [role, impl], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const w = new Worker(role, impl, child, `${impl} ${role} (pid ${child.pid})`)

@@ -30,6 +30,11 @@ export interface MessengerConfig {
   maxBackoffMs: number
   /** Soft limit of a connection's out_q in payload bytes: send() returns false above it. */
   outQueueHighWater: number
+  /**
+   * The same soft limit in messages: small messages cost more as objects than as bytes, and a
+   * deep queue of them is live data every garbage collection has to walk.
+   */
+  outQueueHighWaterMessages: number
   /** Hard limit: send() throws OUT_QUEUE_FULL above it. */
   maxOutQueueBytes: number
   /** Bytes per write batch (one writev). */
@@ -62,6 +67,7 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   initialBackoffMs: 200,
   maxBackoffMs: 15_000,
   outQueueHighWater: 16 * 1024 * 1024,
+  outQueueHighWaterMessages: 4096,
   maxOutQueueBytes: 256 * 1024 * 1024,
   writeBatchBytes: 256 * 1024,
   dispatchThrottleBytes: 100 * 1024 * 1024,
@@ -79,7 +85,7 @@ export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { l
 
 export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
   const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
-  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'maxOutQueueBytes', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
     const v = out[k]
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
   }

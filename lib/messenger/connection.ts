@@ -213,13 +213,20 @@ export class Connection {
       this.wake.notify()
     }
     this.writeSignal.notify()
-    return this.session.outQ.bytes < cfg.outQueueHighWater
+    return this.belowHighWater()
   }
 
   /** Resolves when out_q is below its high-water mark (or the connection closed). */
   drained (): Promise<void> {
-    if (this.session.outQ.bytes < this.host.config.outQueueHighWater || this.state === 'closed') return Promise.resolve()
+    if (this.belowHighWater() || this.state === 'closed') return Promise.resolve()
     return new Promise((resolve) => { this.drainWaiters.push(resolve) })
+  }
+
+  /** out_q is under both soft limits (bytes and messages). */
+  private belowHighWater (): boolean {
+    const q = this.session.outQ
+    const cfg = this.host.config
+    return q.bytes < cfg.outQueueHighWater && q.length < cfg.outQueueHighWaterMessages
   }
 
   /** Resolves when everything queued has been written (lossy) or acknowledged (lossless). */
@@ -777,6 +784,8 @@ export class Connection {
     const ka2 = this.hasFeature(Feature.MSGR_KEEPALIVE2)
     const c = this.counters
     let ackDeferred = false
+    let sinceYield = 0
+    const yieldBytes = 4 * cfg.writeBatchBytes
     // One scratch frame description for every message this writer encodes (no per-message objects).
     const out: OutgoingMessage = {
       header: { seq: 0, tid: 0, type: 0, priority: 0, version: 0, dataOff: 0, src: this.host.name, compatVersion: 0 },
@@ -840,9 +849,19 @@ export class Connection {
         if (w !== undefined) await w
         continue
       }
+      const bytes = batch.bytes
       const p = this.write(sock, batch.flush())
-      if (this.session.outQ.bytes < cfg.outQueueHighWater) this.notifyDrain()
-      if (p !== undefined) await p
+      if (this.belowHighWater()) this.notifyDrain()
+      if (p !== undefined) {
+        await p
+        sinceYield = 0
+      } else if ((sinceYield += bytes) >= yieldBytes) {
+        // Writes that the kernel takes at once, and a sender refilling out_q from microtasks,
+        // would keep this loop off the event loop for good: the peer's ACKs would go unread and
+        // every sent message would stay live for replay. Let I/O run now and then.
+        sinceYield = 0
+        await new Promise<void>((resolve) => { setImmediate(resolve) })
+      }
     }
     return new MessengerError(MessengerErrorCode.CLOSED, 'writer stopped')
   }

@@ -53,7 +53,7 @@ test('bench --quick produces every case with finite numbers', { timeout: 120_000
   const dir = await mkdtemp(join(tmpdir(), 'ceph-msgr-bench-'))
   try {
     const file = join(dir, 'quick.json')
-    const r = await run(['--quick', '--json', file], 90_000)
+    const r = await run(['--quick', '--no-save', '--json', file], 90_000)
     assert.equal(r.code, 0, `bench --quick failed (code ${r.code}, signal ${r.signal}):\n${r.out.slice(-4000)}`)
     const doc = JSON.parse(await readFile(file, 'utf8')) as { node: unknown, cpu: unknown, cases: Case[] }
     assert.equal(typeof doc.node, 'string')
