@@ -5,6 +5,9 @@ import type { EntityName } from '../wire/entity-name.ts'
 
 export const EMPTY = new Uint8Array(0)
 
+/** The src of a message built locally: the messenger writes its own name on the wire instead. */
+const NO_SRC: EntityName = Object.freeze({ type: 0, num: 0 })
+
 export interface MessageInit {
   type: number
   priority?: number
@@ -53,7 +56,7 @@ export class Message {
     this.compatVersion = init.compatVersion ?? 0
     this.tid = init.tid ?? 0
     this.dataOff = init.dataOff ?? 0
-    this.src = init.src ?? { type: 0, num: 0 }
+    this.src = init.src ?? NO_SRC
     this.front = init.front ?? EMPTY
     this.middle = init.middle ?? EMPTY
     this.data = init.data ?? EMPTY

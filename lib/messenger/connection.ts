@@ -31,6 +31,8 @@ import type { MsgrSocket } from './socket.ts'
 import type { Throttle } from './throttle.ts'
 
 const EMPTY_BYTES = new Uint8Array(0)
+/** An ACK goes out at least every this many received messages, without waiting for the loop turn. */
+const ACK_EVERY = 1024
 
 export type ConnectionState = 'connecting' | 'accepting' | 'open' | 'standby' | 'wait' | 'closed'
 export type ConnectionEvent = 'connect' | 'accept' | 'reset' | 'remoteReset' | 'refused'
@@ -132,6 +134,8 @@ export class Connection {
   private adoptQueue: Array<{ sock: MsgrSocket, reader: FrameReader, connect: ConnectMsg, reset: boolean }> = []
   private backoffMs = 0
   private keepalivePending = false
+  /** Ends the writer's wait for the end of the loop turn early (enough unacknowledged messages). */
+  private ackWake: (() => void) | undefined
   private keepaliveAcks: Timespec[] = []
   private drainWaiters: Array<() => void> = []
   private inbox: Pushable<Message> | undefined
@@ -785,7 +789,7 @@ export class Connection {
     const c = this.counters
     let ackDeferred = false
     let sinceYield = 0
-    const yieldBytes = 4 * cfg.writeBatchBytes
+    const yieldBytes = cfg.writeBatchBytes
     // One scratch frame description for every message this writer encodes (no per-message objects).
     const out: OutgoingMessage = {
       header: { seq: 0, tid: 0, type: 0, priority: 0, version: 0, dataOff: 0, src: this.host.name, compatVersion: 0 },
@@ -804,11 +808,18 @@ export class Connection {
         for (const st of this.keepaliveAcks) batch.appendKeepalive2(st, true)
         this.keepaliveAcks = []
       }
-      if (!ackDeferred && batch.empty && this.session.outQ.length === 0 && this.session.hasAckPending) {
+      if (!ackDeferred && batch.empty && this.session.outQ.length === 0 && this.session.hasAckPending &&
+          this.session.unacked < ACK_EVERY) {
         // Only an ACK to send: wait one turn of the event loop so the reads of this turn (and
-        // any reply the dispatcher is about to queue) share one ACK and one write.
+        // any reply the dispatcher is about to queue) share one ACK and one write. A fast peer
+        // gets one every ACK_EVERY messages anyway: what it keeps for replay until then stays
+        // live on its heap.
         ackDeferred = true
-        await new Promise<void>((resolve) => { setImmediate(resolve) })
+        await new Promise<void>((resolve) => {
+          this.ackWake = resolve
+          setImmediate(resolve)
+        })
+        this.ackWake = undefined
         continue
       }
       ackDeferred = false
@@ -979,7 +990,10 @@ export class Connection {
     this.counters.msgsIn++
     this.counters.bytesIn += bytes
     this.peerName = h.src
-    if (!this.session.lossy) this.writeSignal.notify()
+    if (!this.session.lossy) {
+      this.writeSignal.notify()
+      if (this.ackWake !== undefined && this.session.unacked >= ACK_EVERY) this.ackWake()
+    }
     this.host.onMessage(this, m)
   }
 

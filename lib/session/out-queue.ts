@@ -1,59 +1,35 @@
 // out_q: outgoing messages by priority, FIFO within a priority; the writer always takes from the
 // highest non-empty priority (ProtocolV1 _get_next_outgoing). A few distinct priorities exist,
-// so a small sorted array of them plus one FIFO each keeps push/shift O(1) amortised.
+// so a small array of them, highest first, each with its own ring, keeps push/shift O(1); the
+// last list used is remembered, since a burst of sends usually shares one priority.
+import { Ring } from './ring.ts'
 
 export interface Sized {
   priority: number
   payloadLength: number
 }
 
-class Fifo<T> {
-  items: T[] = []
-  head = 0
-  get length (): number { return this.items.length - this.head }
-  push (x: T): void { this.items.push(x) }
-  unshiftAll (xs: T[]): void {
-    this.items = xs.concat(this.items.slice(this.head))
-    this.head = 0
-  }
-
-  peek (): T | undefined { return this.items[this.head] }
-  shift (): T | undefined {
-    if (this.head >= this.items.length) return undefined
-    const x = this.items[this.head]
-    this.items[this.head] = undefined as unknown as T
-    this.head++
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head)
-      this.head = 0
-    }
-    return x
-  }
-
-  drain (): T[] {
-    const out = this.items.slice(this.head)
-    this.items = []
-    this.head = 0
-    return out
-  }
-}
-
 export class OutQueue<T extends Sized> {
-  private readonly lists = new Map<number, Fifo<T>>()
-  /** Priorities with a list, highest first. */
+  /** Priorities with a list, highest first; lists[i] holds priority prios[i]. */
   private prios: number[] = []
+  private lists: Array<Ring<T>> = []
+  private lastPrio = -1
+  private lastList: Ring<T> | undefined
   length = 0
   bytes = 0
 
-  private list (priority: number): Fifo<T> {
-    let l = this.lists.get(priority)
-    if (l === undefined) {
-      l = new Fifo<T>()
-      this.lists.set(priority, l)
-      this.prios.push(priority)
-      this.prios.sort((a, b) => b - a)
+  private list (priority: number): Ring<T> {
+    if (priority === this.lastPrio && this.lastList !== undefined) return this.lastList
+    let i = this.prios.indexOf(priority)
+    if (i < 0) {
+      i = 0
+      while (i < this.prios.length && this.prios[i] > priority) i++
+      this.prios.splice(i, 0, priority)
+      this.lists.splice(i, 0, new Ring<T>())
     }
-    return l
+    this.lastPrio = priority
+    this.lastList = this.lists[i]
+    return this.lists[i]
   }
 
   push (m: T, priority = m.priority): void {
@@ -72,11 +48,13 @@ export class OutQueue<T extends Sized> {
 
   /** Front of one priority's list without removing it. */
   peekAt (priority: number): T | undefined {
-    return this.lists.get(priority)?.peek()
+    const i = this.prios.indexOf(priority)
+    return i < 0 ? undefined : this.lists[i].peek()
   }
 
   shiftAt (priority: number): T | undefined {
-    const m = this.lists.get(priority)?.shift()
+    const i = this.prios.indexOf(priority)
+    const m = i < 0 ? undefined : this.lists[i].shift()
     if (m !== undefined) {
       this.length--
       this.bytes -= m.payloadLength
@@ -85,9 +63,11 @@ export class OutQueue<T extends Sized> {
   }
 
   shift (): T | undefined {
-    for (const p of this.prios) {
-      const l = this.lists.get(p)
-      if (l !== undefined && l.length > 0) {
+    if (this.length === 0) return undefined
+    const lists = this.lists
+    for (let i = 0; i < lists.length; i++) {
+      const l = lists[i]
+      if (l.length > 0) {
         const m = l.shift() as T
         this.length--
         this.bytes -= m.payloadLength
@@ -99,9 +79,11 @@ export class OutQueue<T extends Sized> {
 
   clear (): T[] {
     const out: T[] = []
-    for (const p of this.prios) out.push(...(this.lists.get(p) as Fifo<T>).drain())
-    this.lists.clear()
+    for (const l of this.lists) for (const m of l.drain()) out.push(m)
     this.prios = []
+    this.lists = []
+    this.lastPrio = -1
+    this.lastList = undefined
     this.length = 0
     this.bytes = 0
     return out

@@ -3,6 +3,7 @@
 // for. Sans-IO: the connection asks it what to write and tells it what arrived.
 import { Priority } from '../wire/constants.ts'
 import { OutQueue } from './out-queue.ts'
+import { Ring } from './ring.ts'
 import type { Sized } from './out-queue.ts'
 
 export interface Sequenced extends Sized {
@@ -23,8 +24,7 @@ export class Session<M extends Sequenced> {
   peerGlobalSeq = 0
   readonly outQ = new OutQueue<M>()
   /** Written but not yet acknowledged (lossless only), oldest first. */
-  private sent: M[] = []
-  private sentHead = 0
+  private readonly sent = new Ring<M>()
   /** Lossy sessions keep nothing for replay and send no ACKs. */
   lossy: boolean
 
@@ -33,12 +33,12 @@ export class Session<M extends Sequenced> {
   }
 
   get sentLength (): number {
-    return this.sent.length - this.sentHead
+    return this.sent.length
   }
 
   get sentBytes (): number {
     let n = 0
-    for (let i = this.sentHead; i < this.sent.length; i++) n += this.sent[i].payloadLength
+    for (let i = 0; i < this.sent.length; i++) n += this.sent.at(i).payloadLength
     return n
   }
 
@@ -58,27 +58,17 @@ export class Session<M extends Sequenced> {
   /** The peer has everything up to `seq`: forget those. Returns how many were trimmed. */
   handleAck (seq: number): number {
     let n = 0
-    while (this.sentHead < this.sent.length && this.sent[this.sentHead].seq <= seq) {
-      this.sent[this.sentHead] = undefined as unknown as M
-      this.sentHead++
+    const sent = this.sent
+    while (sent.length > 0 && (sent.peek() as M).seq <= seq) {
+      sent.shift()
       n++
-    }
-    if (this.sentHead === this.sent.length) {
-      this.sent = []
-      this.sentHead = 0
-    } else if (this.sentHead > 1024 && this.sentHead * 2 > this.sent.length) {
-      // Compact only when the dead prefix dominates: amortised O(1) per ACKed message.
-      this.sent = this.sent.slice(this.sentHead)
-      this.sentHead = 0
     }
     return n
   }
 
   /** After a fault: unacknowledged messages go back to the front of out_q at HIGHEST, in order. */
   requeueSent (): number {
-    const ms = this.sent.slice(this.sentHead)
-    this.sent = []
-    this.sentHead = 0
+    const ms = this.sent.drain()
     if (ms.length === 0) return 0
     this.outQ.unshiftAll(ms, Priority.HIGHEST)
     // They will be written again with the same seqs.
@@ -113,6 +103,11 @@ export class Session<M extends Sequenced> {
     return this.inSeq
   }
 
+  /** Messages taken but not yet acknowledged to the peer. */
+  get unacked (): number {
+    return this.lossy ? 0 : this.inSeq - this.inSeqAcked
+  }
+
   get hasAckPending (): boolean {
     return !this.lossy && this.inSeq > this.inSeqAcked
   }
@@ -123,9 +118,7 @@ export class Session<M extends Sequenced> {
    */
   reset (randomStart: number): M[] {
     const dropped = this.outQ.clear()
-    dropped.push(...this.sent.slice(this.sentHead))
-    this.sent = []
-    this.sentHead = 0
+    for (const m of this.sent.drain()) dropped.push(m)
     this.inSeq = 0
     this.inSeqAcked = 0
     this.outSeq = randomStart

@@ -98,6 +98,18 @@ export function encodeSeq (seq: number): Uint8Array {
 
 /** u64 LE from a safe integer, without BigInt on the hot path. */
 export function writeU64 (out: Uint8Array, at: number, v: number): void {
+  if (v <= 0xffffffff) {
+    // The common case (seqs, tids): no floating-point division.
+    out[at] = v & 0xff
+    out[at + 1] = (v >>> 8) & 0xff
+    out[at + 2] = (v >>> 16) & 0xff
+    out[at + 3] = (v >>> 24) & 0xff
+    out[at + 4] = 0
+    out[at + 5] = 0
+    out[at + 6] = 0
+    out[at + 7] = 0
+    return
+  }
   const lo = v % 0x100000000
   const hi = (v - lo) / 0x100000000
   out[at] = lo & 0xff

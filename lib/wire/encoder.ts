@@ -155,7 +155,9 @@ let sharedPos = 0
 
 function carve (min: number, size: number): Uint8Array {
   if (shared.length - sharedPos < Math.max(min, 4096)) {
-    shared = new Uint8Array(Math.max(size, min))
+    // Not zero-filled: every byte handed out is written before it is sent.
+    const n = Math.max(size, min)
+    shared = new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
     sharedPos = 0
   }
   const out = shared.subarray(sharedPos)
