@@ -74,6 +74,12 @@ export interface DispatchQueueOptions<M = unknown, C = unknown> extends Prioriti
   now?: () => number
   /** Start delivering at once (default true); otherwise call start(). */
   autoStart?: boolean
+  /**
+   * Called for each message dropped undelivered (discardQueue, shutdown), after its dispatch bytes
+   * are given back: whatever else the item holds (the reader's per-policy throttle units) is
+   * the owner's to return.
+   */
+  onDiscard?: (item: QueueItem<M, C>) => void
 }
 
 export interface DispatchQueuePerf {
@@ -107,6 +113,7 @@ export class DispatchQueue<M = unknown, C = unknown> {
   readonly maxQueueLength: number
   readonly maxBatch: number
   readonly #deliver: (item: QueueItem<M, C>) => void | Promise<void>
+  readonly #onDiscard: ((item: QueueItem<M, C>) => void) | undefined
   readonly #onError: ((err: unknown, item: QueueItem<M, C>) => void) | undefined
   readonly #now: () => number
   readonly #queue: PrioritizedQueue<Job<M, C>>
@@ -134,10 +141,18 @@ export class DispatchQueue<M = unknown, C = unknown> {
   readonly #discard = (job: Job<M, C>): void => {
     this.#discarded++
     this.#release(job.item)
+    if (this.#onDiscard !== undefined && job.item.kind === 'message') {
+      try {
+        this.#onDiscard(job.item)
+      } catch (err) {
+        this.#fail(err, job.item)
+      }
+    }
   }
 
   constructor (options: DispatchQueueOptions<M, C>) {
     this.#deliver = options.deliver
+    this.#onDiscard = options.onDiscard
     this.#onError = options.onError
     this.#now = options.now ?? (() => performance.now())
     this.maxQueueLength = options.maxQueueLength ?? DEFAULT_MAX_QUEUE_LENGTH

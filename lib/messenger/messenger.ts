@@ -147,7 +147,11 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
         this.log.error('ms', 'dispatcher threw', { err: String(err) })
       },
       throttleBytes: this.config.dispatchThrottleBytes,
-      autoStart: false
+      autoStart: false,
+      // A dropped message still holds its connection's per-policy throttle units.
+      onDiscard: (item) => {
+        if (item.kind === 'message') (item.message.connection as Connection).releasePolicy(item.message)
+      }
     })
     this.dispatchThrottle = this.dispatchQueue.throttle
     this.stoppedPromise = new Promise((resolve) => { this.stoppedResolve = resolve })

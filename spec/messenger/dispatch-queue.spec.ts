@@ -102,6 +102,26 @@ describe('DispatchQueue', () => {
     assert.equal(DEFAULT_DISPATCH_THROTTLE_BYTES, 104857600)
   })
 
+  it('hands every discarded message to onDiscard (discardQueue and shutdown), after giving its bytes back', async () => {
+    const dropped: string[] = []
+    const dq = new DispatchQueue<string, string>({
+      deliver: () => {},
+      autoStart: false,
+      onDiscard: (item) => { if (item.kind === 'message') dropped.push(item.message) }
+    })
+    for (const [name, conn] of [['a1', 1], ['b1', 2], ['a2', 1], ['b2', 2]] as const) {
+      assert.ok(dq.throttle.tryGet(10))
+      dq.enqueue({ kind: 'message', message: name, connId: conn, priority: 127, cost: 10, bytes: 10 })
+    }
+    dq.enqueue({ kind: 'connect', connection: 'c1', connId: 1 })
+    assert.equal(dq.discardQueue(1), 2)
+    assert.deepEqual(dropped, ['a1', 'a2'])
+    assert.equal(dq.throttle.current, 20)
+    await dq.shutdown()
+    assert.deepEqual(dropped, ['a1', 'a2', 'b1', 'b2'])
+    assert.equal(dq.throttle.current, 0)
+  })
+
   it('delivers connection events ahead of queued messages', async () => {
     const r = recorder()
     const dq = new DispatchQueue<string, string>({ deliver: r.deliver, autoStart: false })

@@ -552,6 +552,37 @@ export function defineConformance (type: MessengerType): void {
       assert.equal(s1.dispatchThrottle.current + s2.dispatchThrottle.current + cli.dispatchThrottle.current, 0)
     })
 
+    it('markDown with messages still queued for dispatch gives back every policy and dispatch throttle unit', async (t) => {
+      const h = new Harness(type, t)
+      const gate = deferred()
+      let delivered = 0
+      const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
+      srv.setPolicy(EntityType.CLIENT, Policy.statelessServer().with({ throttlerMessages: 64, throttlerBytes: 1 << 20 }))
+      srv.addDispatcherTail({
+        msDispatch: (m) => {
+          if (m.tid === 0) return gate.promise.then(() => { delivered++; return true })
+          delivered++
+          return true
+        }
+      })
+      const cli = h.client({ name: 'client.?', policy: Policy.lossyClient() })
+      const conn = cli.connectTo(EntityType.OSD, addr)
+      // The first message blocks the dispatcher; the next 40 wait in the DispatchQueue holding units.
+      for (let i = 0; i < 41; i++) conn.send(numbered(i, { data: new Uint8Array(1000) }))
+      const t0 = performance.now()
+      while (srv.dispatchQueue.length < 40 && performance.now() - t0 < 10_000) await tick()
+      assert.equal(srv.dispatchQueue.length, 40)
+      const th = srv.throttlesFor(EntityType.CLIENT)
+      assert.equal(th.messages?.current, 41)
+      for (const c of srv.connections) c.markDown()
+      gate.resolve()
+      while ((th.messages?.current ?? 0) > 0 && performance.now() - t0 < 10_000) await tick()
+      assert.equal(th.messages?.current, 0, 'policy message units leaked')
+      assert.equal(th.bytes?.current, 0, 'policy byte units leaked')
+      assert.equal(srv.dispatchThrottle.current, 0, 'dispatch bytes leaked')
+      assert.equal(delivered, 1, 'only the message already being dispatched ran')
+    })
+
     it('shutdown of a server with connected clients completes; its clients see a reset', async (t) => {
       const h = new Harness(type, t)
       const CLIENTS = 10
