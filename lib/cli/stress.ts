@@ -1,17 +1,19 @@
 // `ceph-msgr stress`: a synthetic workload in the spirit of Ceph's SyntheticInject tests. One
 // server and N client connections; every message carries (connection, index) in its front and a
 // payload derived from them, so the receiver can check exactly-once, in-order, byte-identical
-// delivery without keeping copies. Socket failures and dispatch delays can be injected.
-import { parseArgs } from 'node:util'
-import { Message } from '../messages/message.ts'
+// delivery without keeping copies. Socket failures and dispatch delays can be injected. With
+// --processes each client connection runs in a child process of its own (lib/cli/stress-client.ts).
 import { Messenger } from '../messenger/messenger.ts'
 import '../messenger/tcp-messenger.ts'
 import '../messenger/memory-messenger.ts'
-import type { Connection } from '../messenger/connection.ts'
-import { Policy } from '../session/policy.ts'
 import { EntityType } from '../wire/constants.ts'
-
-const STRESS_TYPE = 0x7ff0
+import type { EntityAddr } from '../wire/entity-addr.ts'
+import { EXIT_USAGE, parseCommandArgs, stdio } from './io.ts'
+import type { Io } from './io.ts'
+import {
+  STRESS_TYPE, addFaultCounters, faultCounters, openClient, payloadFor, policiesFor, runClientProcess, sendMessages, spawnClient
+} from './stress-client.ts'
+import type { FaultCounters } from './stress-client.ts'
 
 export interface StressOptions {
   policy: 'lossless_peer' | 'lossless_client' | 'lossy_client'
@@ -28,6 +30,8 @@ export interface StressOptions {
   transport: 'tcp' | 'memory'
   timeoutSeconds: number
   seed: number
+  /** Run each client connection in a child process (tcp only); the server stays in this one. */
+  processes?: boolean
 }
 
 export interface StressResult {
@@ -48,54 +52,107 @@ export interface StressResult {
   ok: boolean
 }
 
-/** xorshift32: the payload of message (c, i) is a pure function of (seed, c, i). */
-function rng (seed: number): () => number {
-  let x = (seed >>> 0) || 0x9e3779b9
-  return () => {
-    x ^= x << 13; x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5; x >>>= 0
-    return x
-  }
-}
+const USAGE = `usage: ceph-msgr stress [options]
 
-function payloadFor (o: StressOptions, c: number, i: number): Uint8Array {
-  const r = rng(o.seed ^ Math.imul(c + 1, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35))
-  const big = o.largeEvery > 0 && r() % o.largeEvery === 0
-  const lo = o.minSize
-  const hi = big ? Math.max(o.largeMax, o.maxSize) : o.maxSize
-  const size = lo + (r() % (hi - lo + 1))
-  const out = new Uint8Array(size)
-  const words = Math.floor(size / 4)
-  const dv = new DataView(out.buffer)
-  for (let k = 0; k < words; k++) dv.setUint32(k * 4, r(), true)
-  for (let k = words * 4; k < size; k++) out[k] = r() & 0xff
-  return out
-}
+One server and N client connections; every message is checked on arrival for exactly-once,
+in-order, byte-identical delivery while socket failures and dispatch delays are injected.
+
+  --policy P                    lossless_peer (default), lossless_client or lossy_client
+  --connections N               client connections (default 4)
+  --messages M                  messages per connection (default 1000)
+  --size MIN-MAX                message data size, e.g. 1-4096 (default), 1-64KiB
+  --large-every K               one message in K gets a size up to --large-max (default 0 = never)
+  --large-max SIZE              (default 1MiB)
+  --inject-socket-failures K    fail a socket about once every K socket operations (default 0 = off)
+  --inject-delay-probability P  delay a dispatch with probability P (default 0)
+  --inject-delay-max S          longest injected delay in seconds (default 0.05)
+  --transport tcp|memory        (default tcp)
+  --processes                   run each client connection in a child process (tcp only); the
+                                server stays in this process and adds up the children's counters
+  --timeout S                   give up waiting for deliveries after S seconds (default 300); with
+                                --processes, client processes still running by then are killed
+  --seed N                      payload seed (default 1)
+  --json                        print the result as one JSON object
+  -h, --help                    this text
+
+Exit status: 0 when every check passed, 1 when one failed (or a client process did), 2 for a usage error.
+`
 
 function equal (a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0
 }
 
-export async function runStress (o: StressOptions): Promise<StressResult> {
+/** The clients of a run, whichever way they ran. */
+interface Clients {
+  /** Messages sent on each connection; undefined for a client process that failed. */
+  sent: Array<number | undefined>
+  /** A client process failed (already reported on io.err): the run fails. */
+  failed: boolean
+  /** The clients' fault counters, as of the call (call it before shutdown()). */
+  counters: () => FaultCounters[]
+  shutdown: () => Promise<void>
+}
+
+/** Run the clients in this process, one messenger each, all sending at once. */
+async function runLocalClients (o: StressOptions, addr: EntityAddr): Promise<Clients> {
+  const clients = Array.from({ length: o.connections }, (_, c) => openClient(o, c, addr))
+  return {
+    sent: await Promise.all(clients.map(async ({ conn }, c) => await sendMessages(o, c, conn))),
+    failed: false,
+    counters: () => clients.map(({ messenger, conn }) => faultCounters(messenger, [conn])),
+    shutdown: async () => { await Promise.all(clients.map(async ({ messenger }) => { await messenger.shutdown(0) })) }
+  }
+}
+
+/**
+ * Run each client in a child process and wait for all of them (killing any still running at
+ * `deadline`, and the rest as soon as one fails). Failures are written to io.err.
+ */
+async function runClientProcesses (o: StressOptions, addr: EntityAddr, deadline: number, io: Io): Promise<Clients> {
+  const children = Array.from({ length: o.connections }, (_, c) => spawnClient(o, addr, c, io))
+  const timer = setTimeout(() => {
+    for (const ch of children) ch.kill(`not done within ${o.timeoutSeconds} s`)
+  }, Math.max(0, deadline - performance.now()))
+  const outcomes = await Promise.allSettled(children.map(async (ch, c) => {
+    try {
+      return await ch.report
+    } catch (e) {
+      for (const other of children) if (other !== ch) other.kill(`stopped because client ${c} failed`)
+      throw e
+    }
+  }))
+  clearTimeout(timer)
+  const sent: Array<number | undefined> = []
+  const counters: FaultCounters[] = []
+  for (const [c, out] of outcomes.entries()) {
+    if (out.status === 'fulfilled') {
+      sent[c] = out.value.sent
+      counters.push(out.value)
+    } else {
+      io.err(`ceph-msgr stress: ${(out.reason as Error).message}\n`)
+    }
+  }
+  return { sent, failed: outcomes.some((out) => out.status === 'rejected'), counters: () => counters, shutdown: async () => {} }
+}
+
+export async function runStress (o: StressOptions, io: Io = stdio): Promise<StressResult> {
   const t0 = performance.now()
   const lossless = o.policy !== 'lossy_client'
-  const serverPolicy = o.policy === 'lossless_peer' ? Policy.losslessPeer() : o.policy === 'lossless_client' ? Policy.statefulServer() : Policy.statelessServer()
-  const clientPolicy = o.policy === 'lossless_peer' ? Policy.losslessPeer() : o.policy === 'lossless_client' ? Policy.losslessClient() : Policy.lossyClient()
-  const clientType = o.policy === 'lossless_peer' ? EntityType.OSD : EntityType.CLIENT
-  const inject = o.injectSocketFailures
+  const policies = policiesFor(o.policy)
+  if (o.processes === true && o.transport !== 'tcp') throw new TypeError('stress: client processes need the tcp transport')
   const server = Messenger.create({
     type: o.transport,
     name: { type: EntityType.OSD, num: 0 },
-    policy: serverPolicy,
+    policy: policies.server,
     config: {
-      injectSocketFailures: inject,
+      injectSocketFailures: o.injectSocketFailures,
       ...(o.injectDelayProbability > 0 ? { injectDelay: { probability: o.injectDelayProbability, maxSeconds: o.injectDelayMax } } : {}),
       limits: { maxDataLen: Math.max(o.maxSize, o.largeMax) + 1 }
     }
   })
-  server.setPolicy(clientType, serverPolicy)
+  server.setPolicy(policies.clientType, policies.server)
   const expected = new Array<number>(o.connections).fill(0)
+  const deliveredBy = new Array<number>(o.connections).fill(0)
   const r: StressResult = {
     policy: o.policy, connections: o.connections, sent: 0, delivered: 0, duplicates: 0, out_of_order: 0, corrupt: 0, lost: 0,
     reconnects: 0, faults: 0, injected_failures: 0, injected_delays: 0, bytes: 0, seconds: 0, ok: false
@@ -117,123 +174,114 @@ export async function runStress (o: StressOptions): Promise<StressResult> {
       expected[c] = i + 1
       if (!equal(m.data, payloadFor(o, c, i))) r.corrupt++
       r.delivered++
+      deliveredBy[c]++
       r.bytes += m.data.length
       if (r.delivered >= total) allDone()
     }
   })
   server.start()
   const addr = await server.bind('v1:127.0.0.1:0')
-  const clients: Messenger[] = []
-  const conns: Connection[] = []
-  for (let c = 0; c < o.connections; c++) {
-    const m = Messenger.create({ type: o.transport, name: { type: clientType, num: c + 1 }, policy: clientPolicy, config: { injectSocketFailures: inject } })
-    m.setPolicy(EntityType.OSD, clientPolicy)
-    m.start()
-    clients.push(m)
-    conns.push(m.connectTo(EntityType.OSD, addr))
-  }
-  await Promise.all(conns.map(async (conn, c) => {
-    for (let i = 0; i < o.messages; i++) {
-      const front = new Uint8Array(8)
-      const dv = new DataView(front.buffer)
-      dv.setUint32(0, c, true)
-      dv.setUint32(4, i, true)
-      const msg = new Message({ type: STRESS_TYPE, front, data: payloadFor(o, c, i) })
-      if (conn.isClosed) break
-      r.sent++
-      if (!conn.send(msg)) await conn.drained()
-    }
-  }))
+  const clients = o.processes === true
+    ? await runClientProcesses(o, addr, t0 + o.timeoutSeconds * 1000, io)
+    : await runLocalClients(o, addr)
+  // A failed client process sent an unknown number of messages: count those that arrived.
+  r.sent = deliveredBy.reduce((a, n, c) => a + (clients.sent[c] ?? n), 0)
   // Wait for everything (lossless), or until nothing has moved for a while (lossy).
   const deadline = performance.now() + o.timeoutSeconds * 1000
   let last = -1
   let idleSince = performance.now()
-  while (r.delivered < r.sent && performance.now() < deadline) {
+  while (!clients.failed && r.delivered < r.sent && performance.now() < deadline) {
     const tick = new Promise<void>((resolve) => { setTimeout(resolve, 100) })
     await Promise.race([done, tick])
     if (progress !== last) { last = progress; idleSince = performance.now() }
     if (!lossless && performance.now() - idleSince > 2000) break
   }
-  for (const m of [server, ...clients]) {
-    const p = m.perfDump()
-    r.reconnects += p.msgr_reconnects as number
-    r.faults += p.msgr_faults as number
-  }
-  for (const c of [...server.connections, ...conns]) r.injected_failures += c.counters.injectedFailures
+  addFaultCounters(r, faultCounters(server, server.connections))
+  for (const c of clients.counters()) addFaultCounters(r, c)
   r.injected_delays = server.counters.injectedDelays
   r.lost = r.sent - r.delivered
   r.seconds = (performance.now() - t0) / 1000
-  r.ok = !lossless || (r.lost === 0 && r.duplicates === 0 && r.out_of_order === 0 && r.corrupt === 0)
-  if (!lossless) r.ok = r.corrupt === 0 && r.duplicates === 0 && r.out_of_order === 0
-  await Promise.all(clients.map(async (m) => { await m.shutdown(0) }))
+  r.ok = !clients.failed && r.corrupt === 0 && r.duplicates === 0 && r.out_of_order === 0 && (!lossless || r.lost === 0)
+  await clients.shutdown()
   await server.shutdown(0)
   return r
 }
 
 function parseSize (s: string): number {
   const m = /^(\d+)\s*(B|K|KB|KiB|M|MB|MiB)?$/i.exec(s.trim())
-  if (m === null) throw new Error(`bad size ${s}`)
+  if (m === null) throw new TypeError(`bad size ${s}`)
   const unit = (m[2] ?? 'B').toUpperCase()
   return Number(m[1]) * (unit.startsWith('K') ? 1024 : unit.startsWith('M') ? 1024 * 1024 : 1)
 }
 
-export async function run (argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      policy: { type: 'string', default: 'lossless_peer' },
-      connections: { type: 'string', default: '4' },
-      messages: { type: 'string', default: '1000' },
-      size: { type: 'string', default: '1-4096' },
-      'large-every': { type: 'string', default: '0' },
-      'large-max': { type: 'string', default: '1MiB' },
-      'inject-socket-failures': { type: 'string', default: '0' },
-      'inject-delay-probability': { type: 'string', default: '0' },
-      'inject-delay-max': { type: 'string', default: '0.05' },
-      transport: { type: 'string', default: 'tcp' },
-      timeout: { type: 'string', default: '300' },
-      seed: { type: 'string', default: '1' },
-      processes: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false }
-    }
+export async function run (argv: string[], io: Io = stdio): Promise<number> {
+  const parsed = parseCommandArgs(argv, io, USAGE, {
+    policy: { type: 'string', default: 'lossless_peer' },
+    connections: { type: 'string', default: '4' },
+    messages: { type: 'string', default: '1000' },
+    size: { type: 'string', default: '1-4096' },
+    'large-every': { type: 'string', default: '0' },
+    'large-max': { type: 'string', default: '1MiB' },
+    'inject-socket-failures': { type: 'string', default: '0' },
+    'inject-delay-probability': { type: 'string', default: '0' },
+    'inject-delay-max': { type: 'string', default: '0.05' },
+    transport: { type: 'string', default: 'tcp' },
+    timeout: { type: 'string', default: '300' },
+    seed: { type: 'string', default: '1' },
+    processes: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    // Not in the usage: how the stress process starts a client process (--processes).
+    role: { type: 'string', default: 'server' },
+    server: { type: 'string' },
+    index: { type: 'string' }
   })
-  if (values.help) {
-    process.stdout.write('usage: ceph-msgr stress [--policy lossless_peer|lossless_client|lossy_client] [--connections N] [--messages M]\n' +
-      '  [--size MIN-MAX] [--large-every K --large-max SIZE] [--inject-socket-failures K] [--inject-delay-probability P]\n' +
-      '  [--inject-delay-max SECONDS] [--transport tcp|memory] [--timeout S] [--seed N] [--json]\n')
-    return 0
+  if (typeof parsed === 'number') return parsed
+  const { values } = parsed
+  // Every option but the booleans has a default, so it is a string.
+  const str = (name: string): string => values[name] as string
+  const usageError = (msg: string): number => {
+    io.err(`error: ${msg}\n${USAGE}`)
+    return EXIT_USAGE
   }
-  const policy = values.policy
-  if (policy !== 'lossless_peer' && policy !== 'lossless_client' && policy !== 'lossy_client') {
-    process.stderr.write(`error: unknown policy ${policy}\n`)
-    return 2
+  const policy = str('policy')
+  if (policy !== 'lossless_peer' && policy !== 'lossless_client' && policy !== 'lossy_client') return usageError(`unknown policy ${policy}`)
+  const transport = str('transport')
+  if (transport !== 'tcp' && transport !== 'memory') return usageError(`unknown transport ${transport}`)
+  if (values.processes === true && transport !== 'tcp') return usageError('--processes needs --transport tcp')
+  let o: StressOptions
+  try {
+    const [lo, hi] = str('size').split('-')
+    o = {
+      policy,
+      connections: Number(str('connections')),
+      messages: Number(str('messages')),
+      minSize: parseSize(lo),
+      maxSize: parseSize(hi ?? lo),
+      largeEvery: Number(str('large-every')),
+      largeMax: parseSize(str('large-max')),
+      injectSocketFailures: Number(str('inject-socket-failures')),
+      injectDelayProbability: Number(str('inject-delay-probability')),
+      injectDelayMax: Number(str('inject-delay-max')),
+      transport,
+      timeoutSeconds: Number(str('timeout')),
+      seed: Number(str('seed')),
+      processes: values.processes === true
+    }
+  } catch (e) {
+    return usageError((e as Error).message)
   }
-  if (values.processes) {
-    process.stderr.write('error: --processes is not supported yet; run several `ceph-msgr stress` instances instead\n')
-    return 2
+  if (str('role') === 'client') {
+    const server = values.server as string | undefined
+    const index = Number(values.index)
+    if (server === undefined || !Number.isInteger(index) || index < 0) return usageError('--role client needs --server ADDR and --index N')
+    return await runClientProcess(o, server, index, io)
   }
-  const [lo, hi] = values.size.split('-')
-  const o: StressOptions = {
-    policy,
-    connections: Number(values.connections),
-    messages: Number(values.messages),
-    minSize: parseSize(lo),
-    maxSize: parseSize(hi ?? lo),
-    largeEvery: Number(values['large-every']),
-    largeMax: parseSize(values['large-max']),
-    injectSocketFailures: Number(values['inject-socket-failures']),
-    injectDelayProbability: Number(values['inject-delay-probability']),
-    injectDelayMax: Number(values['inject-delay-max']),
-    transport: values.transport === 'memory' ? 'memory' : 'tcp',
-    timeoutSeconds: Number(values.timeout),
-    seed: Number(values.seed)
-  }
-  const res = await runStress(o)
-  if (values.json) {
-    process.stdout.write(JSON.stringify(res) + '\n')
+  if (str('role') !== 'server') return usageError(`unknown role ${str('role')}`)
+  const res = await runStress(o, io)
+  if (values.json === true) {
+    io.out(JSON.stringify(res) + '\n')
   } else {
-    process.stdout.write(`${res.ok ? 'OK' : 'FAILED'} ${res.policy}: sent ${res.sent}, delivered ${res.delivered}, lost ${res.lost}, ` +
+    io.out(`${res.ok ? 'OK' : 'FAILED'} ${res.policy}: sent ${res.sent}, delivered ${res.delivered}, lost ${res.lost}, ` +
       `duplicates ${res.duplicates}, out of order ${res.out_of_order}, corrupt ${res.corrupt}, reconnects ${res.reconnects}, ` +
       `faults ${res.faults}, injected failures ${res.injected_failures}, ${(res.bytes / 1048576).toFixed(1)} MiB in ${res.seconds.toFixed(2)} s\n`)
   }
