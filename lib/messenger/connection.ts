@@ -390,7 +390,15 @@ export class Connection {
         if (this.state === 'wait') this.state = 'connecting'
         continue
       }
-      // connecting
+      // connecting: after a failed attempt, back off first. (Sleeping after the dial instead would
+      // hold a connected socket silent past the peer's handshake timeout, and a refused dial
+      // would be retried at once.)
+      if (this.pendingBackoff > 0) {
+        const ms = this.pendingBackoff
+        this.pendingBackoff = 0
+        await this.sleep(ms)
+        continue
+      }
       let sock: MsgrSocket | undefined
       let opened = false
       try {
@@ -431,7 +439,8 @@ export class Connection {
 
   private sleep (ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = this.host.config.timers.setTimeout(() => { this.wake.notify() }, ms)
+      const owed = !this.session.lossy && this.session.pending > 0
+      const t = this.host.config.timers.setTimeout(() => { this.wake.notify() }, ms, owed)
       const w = this.wake.wait()
       if (w === undefined) { this.host.config.timers.clearTimeout(t); resolve(); return }
       void w.then(() => { this.host.config.timers.clearTimeout(t); resolve() })
@@ -466,11 +475,8 @@ export class Connection {
     this.session.requeueSent()
     const cfg = this.host.config
     this.backoffMs = this.backoffMs === 0 ? cfg.initialBackoffMs : Math.min(this.backoffMs * 2, cfg.maxBackoffMs)
-    this.state = 'wait'
-    // Back off in 'wait' for backoffMs instead of maxBackoff.
-    const ms = this.backoffMs
     this.state = 'connecting'
-    this.pendingBackoff = ms
+    this.pendingBackoff = this.backoffMs
   }
 
   private pendingBackoff = 0
@@ -566,12 +572,6 @@ export class Connection {
 
   private async clientHandshake (sock: MsgrSocket): Promise<FrameReader> {
     const cfg = this.host.config
-    if (this.pendingBackoff > 0) {
-      const ms = this.pendingBackoff
-      this.pendingBackoff = 0
-      await this.sleep(ms)
-      if (this.state === 'closed' || this.adoptQueue.length > 0) throw new MessengerError(MessengerErrorCode.CLOSED, 'superseded during backoff')
-    }
     const reader = new FrameReader(sock, this.newDecoder('client'))
     this.attachInjection(reader)
     const disarm = this.armHandshakeTimer(sock)
