@@ -212,8 +212,10 @@ export class Connection {
     m.seq = 0
     this.session.queue(m)
     if (this.state === 'standby' && !this.policy.server) {
-      // A standby connection reconnects on the next send.
+      // A standby connection reconnects on the next send (connect_seq unchanged, as Ceph's
+      // send_message → _connect does; only a fault's reconnect bumps it).
       this.state = 'connecting'
+      this.counters.reconnects++
       this.wake.notify()
     }
     this.writeSignal.notify()

@@ -361,6 +361,7 @@ for (const type of TYPES) {
       assert.deepEqual(rx.got, range(0, 20))
       assert.equal(conn.state, 'open')
       assert.equal(cli.sockets.length, before.sockets + 1, 'one new dial')
+      assert.equal(conn.counters.reconnects, before.reconnects + 1, 'the wake-up counts as a reconnect')
       assert.equal(num(srv.perfDump().msgr_remote_resets) + num(cli.perfDump().msgr_remote_resets), 0)
     })
 
