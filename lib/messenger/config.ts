@@ -35,8 +35,13 @@ export interface MessengerConfig {
    * deep queue of them is live data every garbage collection has to walk.
    */
   outQueueHighWaterMessages: number
-  /** Hard limit: send() throws OUT_QUEUE_FULL above it. */
+  /**
+   * Hard limits on what a connection owes its peer (out_q plus sent-but-unacknowledged), in
+   * payload bytes and in messages: above either, send() throws OUT_QUEUE_FULL (lossless) or
+   * drops the connection (lossy). They bound a peer that stops reading or never ACKs.
+   */
   maxOutQueueBytes: number
+  maxOutQueueMessages: number
   /** Bytes per write batch (one writev). */
   writeBatchBytes: number
   /** Dispatch throttle (ms_dispatch_throttle_bytes, 100 MiB). */
@@ -69,6 +74,7 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   outQueueHighWater: 16 * 1024 * 1024,
   outQueueHighWaterMessages: 4096,
   maxOutQueueBytes: 256 * 1024 * 1024,
+  maxOutQueueMessages: 1024 * 1024,
   writeBatchBytes: 256 * 1024,
   dispatchThrottleBytes: 100 * 1024 * 1024,
   maxConnections: 0,
@@ -85,7 +91,7 @@ export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { l
 
 export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
   const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
-  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
     const v = out[k]
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
   }

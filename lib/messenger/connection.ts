@@ -198,8 +198,9 @@ export class Connection {
       return false
     }
     const cfg = this.host.config
-    if (this.session.outQ.bytes + m.payloadLength > cfg.maxOutQueueBytes) {
-      const err = new MessengerError(MessengerErrorCode.OUT_QUEUE_FULL, `out_q of ${this} holds ${this.session.outQ.bytes} bytes`)
+    const session = this.session
+    if (session.pendingBytes + m.payloadLength > cfg.maxOutQueueBytes || session.pending >= cfg.maxOutQueueMessages) {
+      const err = new MessengerError(MessengerErrorCode.OUT_QUEUE_FULL, `${this} owes its peer ${session.pending} messages, ${session.pendingBytes} bytes`)
       if (this.session.lossy) {
         // A peer that stops reading must not make us buffer without bound: a lossy session is
         // dropped (the peer sees a reset); a lossless one leaves the decision to the sender.

@@ -36,11 +36,8 @@ export class Session<M extends Sequenced> {
     return this.sent.length
   }
 
-  get sentBytes (): number {
-    let n = 0
-    for (let i = 0; i < this.sent.length; i++) n += this.sent.at(i).payloadLength
-    return n
-  }
+  /** Payload bytes written but not yet acknowledged (kept as a running total). */
+  sentBytes = 0
 
   queue (m: M): void {
     this.outQ.push(m)
@@ -51,7 +48,10 @@ export class Session<M extends Sequenced> {
     const m = this.outQ.shift()
     if (m === undefined) return undefined
     m.seq = ++this.outSeq
-    if (!this.lossy) this.sent.push(m)
+    if (!this.lossy) {
+      this.sent.push(m)
+      this.sentBytes += m.payloadLength
+    }
     return m
   }
 
@@ -60,7 +60,7 @@ export class Session<M extends Sequenced> {
     let n = 0
     const sent = this.sent
     while (sent.length > 0 && (sent.peek() as M).seq <= seq) {
-      sent.shift()
+      this.sentBytes -= (sent.shift() as M).payloadLength
       n++
     }
     return n
@@ -69,6 +69,7 @@ export class Session<M extends Sequenced> {
   /** After a fault: unacknowledged messages go back to the front of out_q at HIGHEST, in order. */
   requeueSent (): number {
     const ms = this.sent.drain()
+    this.sentBytes = 0
     if (ms.length === 0) return 0
     this.outQ.unshiftAll(ms, Priority.HIGHEST)
     // They will be written again with the same seqs.
@@ -119,6 +120,7 @@ export class Session<M extends Sequenced> {
   reset (randomStart: number): M[] {
     const dropped = this.outQ.clear()
     for (const m of this.sent.drain()) dropped.push(m)
+    this.sentBytes = 0
     this.inSeq = 0
     this.inSeqAcked = 0
     this.outSeq = randomStart
@@ -129,5 +131,10 @@ export class Session<M extends Sequenced> {
   /** Messages still owed to the peer: queued or unacknowledged. */
   get pending (): number {
     return this.outQ.length + this.sentLength
+  }
+
+  /** Payload bytes still owed to the peer: queued or unacknowledged. */
+  get pendingBytes (): number {
+    return this.outQ.bytes + this.sentBytes
   }
 }

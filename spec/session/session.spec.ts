@@ -30,6 +30,21 @@ test('seqs are assigned at write time; ACK trims the sent list', () => {
   assert.equal(s.handleAck(2), 0, 'a repeated ACK trims nothing')
 })
 
+test('what is owed to the peer (queued + unacknowledged) is counted in messages and bytes through send, ACK, requeue and reset', () => {
+  const s = new Session<M>(false)
+  for (let i = 1; i <= 5; i++) s.queue(msg(i))
+  assert.deepEqual([s.pending, s.pendingBytes, s.sentBytes], [5, 50, 0])
+  s.nextToSend(); s.nextToSend(); s.nextToSend()
+  assert.deepEqual([s.pending, s.pendingBytes, s.sentBytes], [5, 50, 30])
+  s.handleAck(1)
+  assert.deepEqual([s.pending, s.pendingBytes, s.sentBytes], [4, 40, 20])
+  s.requeueSent()
+  assert.deepEqual([s.pending, s.pendingBytes, s.sentBytes], [4, 40, 0])
+  s.nextToSend()
+  s.reset(0)
+  assert.deepEqual([s.pending, s.pendingBytes, s.sentBytes], [0, 0, 0])
+})
+
 test('fault: unacked messages are requeued at HIGHEST ahead of everything and resent with the same seqs', () => {
   const s = new Session<M>(false)
   for (let i = 1; i <= 4; i++) s.queue(msg(i))

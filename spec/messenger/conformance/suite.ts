@@ -552,6 +552,25 @@ export function defineConformance (type: MessengerType): void {
       assert.equal(s1.dispatchThrottle.current + s2.dispatchThrottle.current + cli.dispatchThrottle.current, 0)
     })
 
+    it('OUT_QUEUE_FULL: past maxOutQueueMessages a lossless send throws and a lossy connection is dropped', async (t) => {
+      const h = new Harness(type, t)
+      // Nothing listens here after the bind is undone, so everything sent stays owed.
+      const { msgr: gone, addr } = await h.server({ name: 'osd.0', policy: Policy.losslessPeer() })
+      await gone.shutdown(0)
+      const lossless = h.client({ name: 'osd.1', policy: Policy.losslessPeer(), config: { maxOutQueueMessages: 10 } })
+      const c1 = lossless.connectTo(EntityType.OSD, addr)
+      for (let i = 0; i < 10; i++) c1.send(numbered(i))
+      assert.throws(() => c1.send(numbered(10)), (e: Error & { code?: string }) => e.code === 'OUT_QUEUE_FULL')
+      assert.equal(c1.isClosed, false, 'the lossless sender decides what to do')
+      const lossy = h.client({ name: 'client.?', policy: Policy.lossyClient(), config: { maxOutQueueMessages: 10 } })
+      const c2 = lossy.connectTo(EntityType.OSD, addr)
+      for (let i = 0; i < 10; i++) c2.send(numbered(i))
+      assert.equal(c2.isClosed, false)
+      assert.equal(c2.send(numbered(10)), false)
+      assert.equal(c2.isClosed, true)
+      assert.equal((c2.lastError as { code?: string }).code, 'OUT_QUEUE_FULL')
+    })
+
     it('markDown with messages still queued for dispatch gives back every policy and dispatch throttle unit', async (t) => {
       const h = new Harness(type, t)
       const gate = deferred()
