@@ -66,6 +66,8 @@ export interface ConnectionCounters {
   wireBytesIn: number
   wireBytesOut: number
   writes: number
+  /** Socket reads (chunks received): wireBytesIn / reads is the mean read size. */
+  reads: number
   acksIn: number
   acksOut: number
   keepalivesIn: number
@@ -114,7 +116,7 @@ export class Connection {
   /** Features both sides support, fixed by the last handshake. */
   features = 0n
   readonly counters: ConnectionCounters = {
-    msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, writes: 0,
+    msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, writes: 0, reads: 0,
     acksIn: 0, acksOut: 0, keepalivesIn: 0, keepalivesOut: 0, keepaliveAcksIn: 0,
     duplicates: 0, faults: 0, reconnects: 0, throttleWaits: 0, droppedOnClose: 0, injectedFailures: 0
   }
@@ -753,6 +755,7 @@ export class Connection {
     const sockOf = (): MsgrSocket | undefined => this.sock
     reader.onChunk = (chunk) => {
       this.counters.wireBytesIn += chunk.length
+      this.counters.reads++
       this.lastRx = this.host.config.timers.now()
       if (this.host.config.injectSocketFailures > 0) {
         const s = sockOf()
