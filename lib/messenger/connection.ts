@@ -138,6 +138,8 @@ export class Connection {
   private keepalivePending = false
   /** Ends the writer's wait for the end of the loop turn early (enough unacknowledged messages). */
   private ackWake: (() => void) | undefined
+  /** performance.now() of the last socket read: the receive stamp of the messages it completed. */
+  private rxStamp = 0
   private keepaliveAcks: Timespec[] = []
   private drainWaiters: Array<() => void> = []
   private inbox: Pushable<Message> | undefined
@@ -885,6 +887,7 @@ export class Connection {
 
   private async readLoop (sock: MsgrSocket, reader: FrameReader): Promise<unknown> {
     const dec = reader.dec
+    this.rxStamp = performance.now()
     while (this.sock === sock && this.state !== 'closed') {
       let f = dec.next()
       while (f !== undefined) {
@@ -902,6 +905,8 @@ export class Connection {
         dec.end()
         return new MessengerError(MessengerErrorCode.PEER_CLOSED, 'peer closed the connection')
       }
+      // Every message completed by this read arrived now (one clock read per read, not per message).
+      this.rxStamp = performance.now()
     }
     return new MessengerError(MessengerErrorCode.CLOSED, 'reader stopped')
   }
@@ -975,7 +980,7 @@ export class Connection {
     })
     raw.seq = h.seq
     raw.connection = this
-    raw.recvStamp = performance.now()
+    raw.recvStamp = this.rxStamp
     raw.throttleHeld = bytes
     if (this.session.receive(h.seq) === 'duplicate') {
       this.counters.duplicates++

@@ -122,7 +122,7 @@ export class Throttle {
     this.#current -= n
     this.#put++
     this.#putSum += n
-    this.#wake()
+    if (this.#waiters.length > 0) this.#wake()
   }
 
   /** Rejects every queued get() with err (shutdown). Returns how many were rejected. */

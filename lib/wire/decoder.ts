@@ -21,6 +21,7 @@ import { DEFAULT_FEATURES_SUPPORTED, Feature } from './features.ts'
 import type { Frame, Timespec } from './frame.ts'
 import { decodeFooter, decodeHeader, headerCrc, readU32 } from './header.ts'
 import type { MsgHeader } from './header.ts'
+import type { EntityName } from './entity-name.ts'
 import { ByteQueue } from './byte-queue.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
 import type { DecoderLimits } from './limits.ts'
@@ -58,6 +59,8 @@ export class FrameDecoder {
   private footerLen: number
   /** The features both sides support, once the connect (server) or reply (client) is seen. */
   negotiatedFeatures = 0n
+  /** The src of the last header (shared with the next one when equal). */
+  private lastSrc: EntityName | undefined
   /** A validated header whose payload has not fully arrived yet. */
   private pending: MsgHeader | undefined
 
@@ -269,7 +272,8 @@ export class FrameDecoder {
       buf = q.peek(1 + HEADER_LEN)
       at = 1
     }
-    const header = decodeHeader(buf, at)
+    const header = decodeHeader(buf, at, this.lastSrc)
+    this.lastSrc = header.src
     if (this.crcHeader) {
       const crc = headerCrc(buf, at)
       if (crc !== header.crc) {

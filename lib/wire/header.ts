@@ -66,8 +66,14 @@ function writeS64 (out: Uint8Array, at: number, v: number): void {
   putU32(out, at + 4, hi)
 }
 
-/** Decode the 53 header bytes at `at` (no crc check here; see headerCrcOk). */
-export function decodeHeader (b: Uint8Array, at = 0): MsgHeader {
+/**
+ * Decode the 53 header bytes at `at` (no crc check here; see headerCrc). Pass the previous
+ * header's src as `prevSrc`: a stream's messages nearly always come from one entity, and sharing
+ * that (never mutated) EntityName saves an object per message.
+ */
+export function decodeHeader (b: Uint8Array, at = 0, prevSrc?: EntityName): MsgHeader {
+  const srcType = b[at + 36]
+  const srcNum = readS64(b, at + 37)
   return {
     seq: readU64(b, at),
     tid: readU64(b, at + 8),
@@ -78,7 +84,7 @@ export function decodeHeader (b: Uint8Array, at = 0): MsgHeader {
     middleLen: u32(b, at + 26),
     dataLen: u32(b, at + 30),
     dataOff: u16(b, at + 34),
-    src: { type: b[at + 36], num: readS64(b, at + 37) },
+    src: prevSrc !== undefined && prevSrc.type === srcType && prevSrc.num === srcNum ? prevSrc : { type: srcType, num: srcNum },
     compatVersion: u16(b, at + 45),
     reserved: u16(b, at + 47),
     crc: u32(b, at + 49)
