@@ -9,6 +9,7 @@
 //   rtt-p50, rtt-p99    request/response, one in flight, 64 B front, lossy client/stateless server
 //   connect-ping        new connection + MPing/MPing + close, against our own mon-like server
 //   connect-ping-vs-librados  the same against a real ceph-mon, baseline librados Rados.ping_monitor
+//   mon-vs-ceph-mon     our client's connect + ping against our example mon, baseline the real ceph-mon
 //   fanin-N             N connections sending 4 KiB messages to one server, aggregate messages/s
 //   idle-conn-rss       server RSS growth per idle (handshaken) connection
 //   flood-peak-rss      server RSS growth while its dispatcher is 10x slower than the sender
@@ -29,6 +30,17 @@ import type { BenchReport, CaseResult, ThroughputPoint } from './lib/report.ts'
 import { Worker } from './lib/workers.ts'
 import type { WorkerOptions } from './lib/workers.ts'
 
+// --malloc-tuned: every worker, ours and raw alike, keeps freed heap memory for reuse instead of
+// handing it back to the kernel. On the bench VM the first touch of a page costs 1-16 us (measured;
+// a warm page ~2 ns), so glibc's default trimming turns buffer churn into page faults on both sides.
+// The default run measures untuned processes; this one what a tuned deployment gets.
+const MALLOC_TUNED_ENV = {
+  MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024),
+  MALLOC_TOP_PAD_: String(16 * 1024 * 1024),
+  // glibc's maximum (larger values are ignored): allocations below it come from the reused heap.
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024)
+}
+
 const HERE = dirname(fileURLToPath(import.meta.url))
 const RESULTS = resolve(HERE, 'results')
 const MiB = 1024 * 1024
@@ -40,14 +52,16 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
+    'malloc-tuned': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 if (args.help === true) {
-  process.stdout.write('usage: npm run bench -- [--quick] [--json FILE] [--only REGEX] [--profile DIR] [--no-save]\n')
+  process.stdout.write('usage: npm run bench -- [--quick] [--json FILE] [--only REGEX] [--profile DIR] [--no-save] [--malloc-tuned]\n')
   process.exit(0)
 }
 const quick = args.quick === true
+const mallocTuned = args['malloc-tuned'] === true
 const only = args.only === undefined ? undefined : new RegExp(args.only)
 const profileDir = args.profile === undefined ? undefined : resolve(args.profile)
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
@@ -81,13 +95,13 @@ const log = (s: string): void => { process.stderr.write(`[bench ${((performance.
 
 const workers: Worker[] = []
 async function spawnWorker (role: 'server' | 'client', impl: 'ours' | 'raw', opts: WorkerOptions = {}): Promise<Worker> {
-  const w = await Worker.start(role, impl, { ...opts, ...(profileDir !== undefined ? { profileDir } : {}) })
+  const w = await Worker.start(role, impl, { ...opts, ...(profileDir !== undefined ? { profileDir } : {}), ...(mallocTuned ? { env: MALLOC_TUNED_ENV } : {}) })
   workers.push(w)
   return w
 }
 
-const needThroughput = [...plan.sizes.map((s) => s.name), 'rtt-p50', 'rtt-p99', 'connect-ping', fanName].some(want)
-const needLibrados = want('connect-ping-vs-librados')
+const needThroughput = [...plan.sizes.map((s) => s.name), 'rtt-p50', 'rtt-p99', 'connect-ping', 'mon-vs-ceph-mon', fanName].some(want)
+const needLibrados = want('connect-ping-vs-librados') || want('mon-vs-ceph-mon')
 const needIdle = want('idle-conn-rss')
 const needFlood = want('flood-peak-rss')
 const libradosSkip = needLibrados ? libradosSkipReason() : undefined
@@ -219,9 +233,10 @@ for (const s of plan.sizes) {
 
 // ---- 3b. against a real ceph-mon: before the cases that leave thousands of sockets in TIME_WAIT
 
-await attempt(['connect-ping-vs-librados'], 'ping/s', 'librados ping_monitor', async () => {
+await attempt(['connect-ping-vs-librados', 'mon-vs-ceph-mon'], 'ping/s', 'librados ping_monitor', async () => {
   if (libradosSkip !== undefined || monP === undefined) {
     push({ name: 'connect-ping-vs-librados', unit: 'ping/s', ours: null, baseline: null, baseline_name: 'librados ping_monitor', note: `skipped: ${libradosSkip ?? 'not run'}` })
+    push({ name: 'mon-vs-ceph-mon', unit: 'ping/s', ours: null, baseline: null, baseline_name: 'real ceph-mon', note: `skipped: ${libradosSkip ?? 'not run'}` })
     return
   }
   const mon = await monP
@@ -239,6 +254,21 @@ await attempt(['connect-ping-vs-librados'], 'ping/s', 'librados ping_monitor', a
       extra: { ours_pings: ours.pings, librados_pings: lib.pings, librados_errors: lib.errors ?? 0, ours_client_cpu_us: ours.cpuMs === undefined || ours.totalPings === undefined ? NaN : Math.round(ours.cpuMs * 1000 / ours.totalPings) },
       ...((lib.errors ?? 0) > 0 ? { note: `${lib.errors} librados ping_monitor call(s) timed out; the librados rate leaves out the time spent in them` } : {})
     })
+    if (want('mon-vs-ceph-mon')) {
+      // Who serves pings faster: the same client (ours) against our example mon (`npm start`,
+      // lib/mon) right after the real ceph-mon above.
+      const mine = await withServerRound(need(serverOurs), { mode: 'monitor' }, (ep) =>
+        need(clientOurs).call<ConnectPingResult>({ op: 'connect-ping', params: { endpoint: ep, durationMs: plan.librados.durationMs, warmup: plan.librados.warmup } }))
+      push({
+        name: 'mon-vs-ceph-mon',
+        unit: 'ping/s',
+        ours: perSec(mine.value.pings, mine.value.elapsedMs),
+        baseline: perSec(ours.pings, ours.elapsedMs),
+        baseline_name: 'real ceph-mon',
+        extra: { ours_mon_pings: mine.value.pings, ceph_mon_pings: ours.pings, ours_mon_cpu_us: mine.value.totalPings === undefined ? NaN : Math.round(mine.closed.cpuMs * 1000 / mine.value.totalPings) },
+        note: 'our client connecting + pinging; our mon example vs a real ceph-mon 16.2'
+      })
+    }
   } finally {
     await mon.stop()
   }
@@ -368,11 +398,12 @@ const report: BenchReport = {
   cpu: `${cpuList[0]?.model ?? 'unknown'} x${cpuList.length}`,
   platform: `${platform()} ${release()}`,
   quick,
+  malloc_tuned: mallocTuned,
   date: new Date().toISOString(),
   duration_s: Math.round((performance.now() - t0) / 100) / 10,
   cases: results
 }
-process.stdout.write(`\nceph-msgr bench (${quick ? 'quick' : 'full'}), node ${report.node}, ${report.cpu}\n\n`)
+process.stdout.write(`\nceph-msgr bench (${quick ? 'quick' : 'full'}${mallocTuned ? ', malloc tuned' : ''}), node ${report.node}, ${report.cpu}\n\n`)
 process.stdout.write(table(results))
 process.stdout.write(`\nratio = ours / baseline (for rtt lower is better; for memory, bytes); ${report.duration_s} s\n`)
 
@@ -384,10 +415,11 @@ if (args.json !== undefined) {
 // A partial run (--only) does not replace the last complete results; nor does --no-save (tests).
 if (only === undefined && args['no-save'] !== true) {
   mkdirSync(RESULTS, { recursive: true })
-  writeFileSync(resolve(RESULTS, 'latest.json'), json)
-  writeFileSync(resolve(RESULTS, 'throughput.svg'), throughputSvg(points, `lossless_peer, CRCs on, loopback, separate processes; node ${report.node}, ${report.cpu}${quick ? ', --quick' : ''}`))
+  const stem = mallocTuned ? 'latest-malloc-tuned' : 'latest'
+  writeFileSync(resolve(RESULTS, `${stem}.json`), json)
+  if (!mallocTuned) writeFileSync(resolve(RESULTS, 'throughput.svg'), throughputSvg(points, `lossless_peer, CRCs on, loopback, separate processes; node ${report.node}, ${report.cpu}${quick ? ', --quick' : ''}`))
 } else {
-  log('bench/results/latest.json and throughput.svg left as they were')
+  log('bench/results left as they were')
 }
 if (profileDir !== undefined) log(`CPU profiles in ${profileDir} (workers.json maps pid → worker)`)
 log(`done: ${results.length} cases, ${fmt(report.duration_s)} s`)

@@ -1,6 +1,7 @@
 // The same work as raw.ts, done with ceph-msgr Messengers (msgr v1 over TCP, CRCs on).
 import { EntityType, Message, Messenger, MPing, MsgType, Policy, formatEntityAddr } from '../../lib/index.ts'
 import type { Connection } from '../../lib/index.ts'
+import { Monitor } from '../../lib/mon/index.ts'
 import { KIND_BASE, Kind } from './proto.ts'
 import type {
   ConnectPingParams, ConnectPingResult, FaninParams, FloodParams, IdleParams, ListenParams, OnewayParams,
@@ -42,6 +43,7 @@ function connOf (m: Message): Connection {
 // ---- server -------------------------------------------------------------------------------------
 
 export async function oursListen (params: ListenParams): Promise<ServerHandle> {
+  if (params.mode === 'monitor') return await monitorListen()
   const lossless = params.mode === 'sink' || params.mode === 'flood'
   const msgr = Messenger.create({
     type: 'tcp',
@@ -122,6 +124,20 @@ export async function oursListen (params: ListenParams): Promise<ServerHandle> {
       if (sampler !== undefined) clearInterval(sampler)
       await msgr.shutdown(0)
     }
+  }
+}
+
+/** The example mon (what `npm start` runs), on a free port. */
+async function monitorListen (): Promise<ServerHandle> {
+  const mon = new Monitor({ id: 'a', addr: 'v1:127.0.0.1:0' })
+  const addr = await mon.init()
+  return {
+    endpoint: { host: '127.0.0.1', port: addr.port, addr: formatEntityAddr(addr) },
+    connections: () => 0,
+    lastRound: () => undefined,
+    sampledPeakRss: () => 0,
+    sampledPeaks: () => ({ arrayBuffers: 0, heapUsed: 0 }),
+    close: async () => { await mon.shutdown(0) }
   }
 }
 

@@ -6,7 +6,8 @@ export type Impl = 'ours' | 'raw'
 export type Role = 'server' | 'client'
 
 /** The server behaviours a case needs. */
-export type ServerMode = 'sink' | 'echo' | 'mon' | 'idle' | 'flood'
+/** 'mon' is a bare messenger answering MPing; 'monitor' is the example mon (lib/mon, `npm start`). */
+export type ServerMode = 'sink' | 'echo' | 'mon' | 'monitor' | 'idle' | 'flood'
 
 export interface ListenParams {
   mode: ServerMode

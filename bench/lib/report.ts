@@ -18,6 +18,8 @@ export interface BenchReport {
   cpu: string
   platform: string
   quick: boolean
+  /** Workers ran with glibc's heap trimming and mmap threshold raised (--malloc-tuned). */
+  malloc_tuned: boolean
   date: string
   duration_s: number
   cases: CaseResult[]

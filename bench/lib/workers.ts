@@ -15,6 +15,8 @@ export interface WorkerOptions {
   exposeGc?: boolean
   /** Write a V8 CPU profile of every case the worker runs into this directory (see worker.ts). */
   profileDir?: string
+  /** Extra environment variables (e.g. glibc malloc tunables for --malloc-tuned). */
+  env?: Record<string, string>
 }
 
 export class Worker {
@@ -57,7 +59,7 @@ export class Worker {
     // Extra V8/Node flags for the workers only, e.g. BENCH_NODE_FLAGS=--trace-gc (diagnostics).
     const extra = process.env.BENCH_NODE_FLAGS?.trim()
     if (extra !== undefined && extra !== '') execArgv.push(...extra.split(/\s+/))
-    const env = opts.profileDir !== undefined ? { ...process.env, BENCH_PROFILE_DIR: opts.profileDir } : process.env
+    const env = { ...process.env, ...opts.env, ...(opts.profileDir !== undefined ? { BENCH_PROFILE_DIR: opts.profileDir } : {}) }
     const child = fork(WORKER, [role, impl], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const w = new Worker(role, impl, child, `${impl} ${role} (pid ${child.pid})`)
     return new Promise((resolve, reject) => {

@@ -138,6 +138,8 @@ export class Connection {
   private keepalivePending = false
   /** Ends the writer's wait for the end of the loop turn early (enough unacknowledged messages). */
   private ackWake: (() => void) | undefined
+  /** The last handshake bytes (the client's in_seq after TAG_SEQ), left for the writer's first write. */
+  private handshakeTail: Uint8Array | undefined
   /** performance.now() of the last socket read: the receive stamp of the messages it completed. */
   private rxStamp = 0
   private keepaliveAcks: Timespec[] = []
@@ -579,6 +581,7 @@ export class Connection {
 
   private async clientHandshake (sock: MsgrSocket): Promise<FrameReader> {
     const cfg = this.host.config
+    this.handshakeTail = undefined
     const reader = new FrameReader(sock, this.newDecoder('client'))
     this.attachInjection(reader)
     const disarm = this.armHandshakeTimer(sock)
@@ -600,12 +603,14 @@ export class Connection {
       }
       this.host.learnAddr(peerF.addr)
       if (cfg.injectInternalDelays > 0) await this.sleep(cfg.injectInternalDelays * 1000)
-      this.write(sock, [encodeEntityAddr(this.host.myAddr)])
+      // Our address goes out in the same write as the first connect (one segment, one wake-up
+      // of the peer, instead of two).
+      let addrBytes: Uint8Array[] = [encodeEntityAddr(this.host.myAddr)]
       const protocol = this.host.protocolVersion(this.peerType, true)
       const auth = this.host.authorizerFor(this.peerType)
       while (true) {
         await this.intercept('connect:send_connect', { connectSeq: this.session.connectSeq, globalSeq })
-        this.write(sock, [encodeConnect({
+        this.write(sock, [...addrBytes, encodeConnect({
           features: this.policy.featuresSupported,
           hostType: this.host.name.type,
           globalSeq,
@@ -615,6 +620,7 @@ export class Connection {
           authorizer: auth?.bytes,
           flags: this.policy.lossy ? CONNECT_LOSSY : 0
         })])
+        addrBytes = []
         const rf = await this.nextHandshakeFrame(reader, 'connect_reply')
         if (rf.kind !== 'connect_reply') throw new Error('unreachable')
         const reply = rf.reply
@@ -656,7 +662,8 @@ export class Connection {
           const sf = await this.nextHandshakeFrame(reader, 'seq')
           if (sf.kind !== 'seq') throw new Error('unreachable')
           this.session.discardRequeuedUpTo(sf.seq)
-          this.write(sock, [encodeSeq(this.session.inSeq)])
+          // Sent by the writer ahead of its first batch: with the first messages, in one write.
+          this.handshakeTail = encodeSeq(this.session.inSeq)
         }
         // client_ready
         await this.intercept('connect:ready')
@@ -804,6 +811,10 @@ export class Connection {
       front: EMPTY_BYTES,
       middle: EMPTY_BYTES,
       data: EMPTY_BYTES
+    }
+    if (this.handshakeTail !== undefined) {
+      batch.append(this.handshakeTail)
+      this.handshakeTail = undefined
     }
     while (this.sock === sock && !sock.destroyed && this.state === 'open') {
       if (this.keepalivePending) {

@@ -15,13 +15,13 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const CASES = [
   'oneway-64B', 'oneway-4KiB', 'oneway-64KiB', 'oneway-1MiB',
   'rtt-p50', 'rtt-p99',
-  'connect-ping', 'connect-ping-vs-librados',
+  'connect-ping', 'connect-ping-vs-librados', 'mon-vs-ceph-mon',
   'fanin-100',
   'idle-conn-rss', 'flood-peak-rss'
 ]
 
 /** Cases that may be skipped (null, with a note starting with "skipped") on a machine without them. */
-const OPTIONAL = new Set(['connect-ping-vs-librados'])
+const OPTIONAL = new Set(['connect-ping-vs-librados', 'mon-vs-ceph-mon'])
 
 interface Case {
   name: string
