@@ -10,7 +10,7 @@ const EMPTY = new Uint8Array(0)
  * can skip the zero-fill of `new Uint8Array(n)`: an extra pass over a 64 KiB-1 MiB payload,
  * measured at 15-25% of decoding a 64 KiB message without its data crc.
  */
-function uninitialized (n: number): Uint8Array {
+export function uninitialized (n: number): Uint8Array {
   if (n < SLAB_MAX_PIECE) return fromSlab(n)
   return n < 4096 ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
 }
@@ -126,6 +126,9 @@ export class ByteQueue {
     let off = this.headOff + n
     while (this.head < this.chunks.length && off >= this.chunks[this.head].length) {
       off -= this.chunks[this.head].length
+      // Let go of a consumed chunk now: a large payload spans many, and holding them until the
+      // array is compacted kept up to 64 (4 MiB) alive into the old generation.
+      this.chunks[this.head] = EMPTY
       this.head++
     }
     this.headOff = off
@@ -139,14 +142,20 @@ export class ByteQueue {
     }
   }
 
-  private copyTo (out: Uint8Array, n: number): void {
+  /** Consume n bytes (n <= length) into out at `at`: the chunks they came from can go at once. */
+  takeInto (out: Uint8Array, at: number, n: number): void {
+    this.copyTo(out, n, at)
+    this.skip(n)
+  }
+
+  private copyTo (out: Uint8Array, n: number, at = 0): void {
     let idx = this.head
     let off = this.headOff
     let w = 0
     while (w < n) {
       const c = this.chunks[idx]
       const k = Math.min(c.length - off, n - w)
-      out.set(c.subarray(off, off + k), w)
+      out.set(off === 0 && k === c.length ? c : c.subarray(off, off + k), at + w)
       w += k
       idx++
       off = 0

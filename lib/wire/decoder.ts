@@ -22,7 +22,7 @@ import type { Frame, Timespec } from './frame.ts'
 import { decodeFooter, decodeHeader, headerCrc, readU32 } from './header.ts'
 import type { MsgHeader } from './header.ts'
 import type { EntityName } from './entity-name.ts'
-import { ByteQueue } from './byte-queue.ts'
+import { ByteQueue, uninitialized } from './byte-queue.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
 import type { DecoderLimits } from './limits.ts'
 
@@ -63,6 +63,16 @@ export class FrameDecoder {
   private lastSrc: EntityName | undefined
   /** A validated header whose payload has not fully arrived yet. */
   private pending: MsgHeader | undefined
+  /** Stream offset of the pending header's payload. */
+  private pendingStart = 0
+  /**
+   * A large payload being gathered as it arrives (front + middle + data in one buffer): each
+   * socket chunk is copied out and let go as soon as it is read, instead of waiting, pinned, for
+   * the rest of the message. Chunks that wait survive scavenges, reach the old generation and
+   * are only freed by full collections.
+   */
+  private assembly: Uint8Array | undefined
+  private assembled = 0
 
   constructor (opts: DecoderOptions) {
     this.role = opts.role
@@ -286,6 +296,7 @@ export class FrameDecoder {
     if (header.dataLen > l.maxDataLen) throw tooLarge('data', header.dataLen, l.maxDataLen, start + 1 + 30)
     q.skip(1 + HEADER_LEN)
     this.pending = header
+    this.pendingStart = q.consumed
     return this.nextPayload(header)
   }
 
@@ -297,12 +308,36 @@ export class FrameDecoder {
   private nextPayload (h: MsgHeader): Frame | undefined {
     const q = this.q
     const fl = this.footerLen
-    const total = h.frontLen + h.middleLen + h.dataLen + fl
-    if (q.length < total) return undefined
-    const base = q.consumed
-    const front = this.takePayload(h.frontLen)
-    const middle = this.takePayload(h.middleLen)
-    const data = this.takePayload(h.dataLen)
+    const payloadLen = h.frontLen + h.middleLen + h.dataLen
+    const total = payloadLen + fl
+    let front: Uint8Array
+    let middle: Uint8Array
+    let data: Uint8Array
+    if (this.assembly !== undefined || (payloadLen >= ASSEMBLE_FROM && q.contiguousLength() < total)) {
+      // Large and split across chunks: it will be copied into one buffer anyway, so copy
+      // each chunk's share now.
+      let buf = this.assembly
+      if (buf === undefined) {
+        buf = this.assembly = uninitialized(payloadLen)
+        this.assembled = 0
+      }
+      const n = Math.min(q.length, payloadLen - this.assembled)
+      if (n > 0) {
+        q.takeInto(buf, this.assembled, n)
+        this.assembled += n
+      }
+      if (this.assembled < payloadLen || q.length < fl) return undefined
+      this.assembly = undefined
+      front = h.frontLen === 0 ? EMPTY_PAYLOAD : buf.subarray(0, h.frontLen)
+      middle = h.middleLen === 0 ? EMPTY_PAYLOAD : buf.subarray(h.frontLen, h.frontLen + h.middleLen)
+      data = h.dataLen === 0 ? EMPTY_PAYLOAD : buf.subarray(h.frontLen + h.middleLen, payloadLen)
+    } else {
+      if (q.length < total) return undefined
+      front = this.takePayload(h.frontLen)
+      middle = this.takePayload(h.middleLen)
+      data = this.takePayload(h.dataLen)
+    }
+    const base = this.pendingStart
     // In place when the footer lies in one chunk (the usual case), else from a copy.
     const footer = q.contiguousLength() >= fl
       ? decodeFooter(q.headChunk(), q.headOffset, this.msgAuth)
@@ -334,6 +369,12 @@ export class FrameDecoder {
 }
 
 const EMPTY_PAYLOAD = new Uint8Array(0)
+
+/**
+ * Payloads at least this long that do not lie in one received chunk are gathered as they arrive
+ * (Node reads TCP in chunks of up to 64 KiB, so such a payload is copied in any case).
+ */
+const ASSEMBLE_FROM = 64 * 1024
 
 function tooLarge (what: string, len: number, max: number, offset: number): ProtocolError {
   return new ProtocolError(ErrorCode.TOO_LARGE, `${what} of ${len} bytes exceeds the limit of ${max}`, offset)

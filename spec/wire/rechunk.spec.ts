@@ -2,7 +2,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { clientBytes, decodeChunks, serverBytes, splitAt } from './fixture.ts'
+import { clientBytes, concat, decodeChunks, serverBytes, splitAt } from './fixture.ts'
+import { HEADER_LEN } from '../../lib/wire/constants.ts'
+import { encodeMessage } from '../../lib/wire/encoder.ts'
+import { ProtocolError } from '../../lib/wire/errors.ts'
+import type { Frame } from '../../lib/wire/frame.ts'
 import type { DriveOptions } from './fixture.ts'
 
 const streams = [
@@ -39,3 +43,53 @@ for (const { name, role, bytes } of streams) {
     })
   }
 }
+
+// Payloads of 64 KiB and more that arrive in pieces are gathered into one buffer as the pieces
+// come (so socket chunks are let go at once): the frames must be the same however they are cut.
+describe('rechunk: large payloads gathered as they arrive', () => {
+  const bytesOf = (n: number, seed: number): Uint8Array => new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff)
+  const msgs = [
+    { front: bytesOf(70_000, 1), middle: bytesOf(10, 2), data: bytesOf(200_000, 3) },
+    { front: bytesOf(12, 4), middle: new Uint8Array(0), data: bytesOf(65_536, 5) },
+    { front: bytesOf(65_536 + 7, 6), middle: new Uint8Array(0), data: new Uint8Array(0) },
+    { front: bytesOf(64, 7), middle: new Uint8Array(0), data: bytesOf(100, 8) }
+  ]
+  const stream = concat(msgs.flatMap((m, i) => encodeMessage({
+    header: { seq: i + 1, tid: 0, type: 0x7000, priority: 127, version: 1, dataOff: 0, src: { type: 4, num: 1 }, compatVersion: 0 },
+    ...m
+  }, true)))
+  const opts = { phase: 'tags', msgAuth: true } as const
+  const check = (frames: Frame[]): void => {
+    assert.equal(frames.length, msgs.length)
+    frames.forEach((f, i) => {
+      assert.equal(f.kind, 'msg')
+      if (f.kind !== 'msg') return
+      assert.deepEqual([f.front, f.middle, f.data].map((b) => Buffer.from(b)), [msgs[i].front, msgs[i].middle, msgs[i].data].map((b) => Buffer.from(b)))
+      assert.equal(f.dataCrcChecked, true)
+    })
+  }
+
+  it('in one piece (views), in 64 KiB socket-sized chunks, and in random cuts', () => {
+    check(decodeChunks('server', [stream], opts))
+    const sockets: Uint8Array[] = []
+    for (let o = 0; o < stream.length; o += 65_536) sockets.push(stream.slice(o, o + 65_536))
+    check(decodeChunks('server', sockets, opts))
+    fc.assert(fc.property(fc.array(fc.nat(stream.length), { maxLength: 30 }), (points) => {
+      check(decodeChunks('server', splitAt(stream, points), opts))
+    }), { numRuns: 60 })
+  })
+
+  it('a bad data crc in a gathered payload is still caught, at the data offset', () => {
+    const bad = stream.slice()
+    const dataAt = 1 + HEADER_LEN + 70_000 + 10
+    bad[dataAt + 5000] ^= 1
+    const chunks = splitAt(bad, [1000, 50_000, 120_000, 250_000])
+    assert.throws(() => decodeChunks('server', chunks, opts), (e: unknown) =>
+      e instanceof ProtocolError && e.code === 'BAD_DATA_CRC' && e.offset === dataAt)
+  })
+
+  it('a stream that ends inside a gathered payload is TRUNCATED', () => {
+    assert.throws(() => decodeChunks('server', splitAt(stream.subarray(0, 150_000), [60_000, 100_000]), opts),
+      (e: unknown) => e instanceof ProtocolError && e.code === 'TRUNCATED')
+  })
+})
