@@ -9,6 +9,7 @@
 // plus ~200 ns per call. Without SSE4.2 (or off x86-64) the module reports `hardware: false` and
 // lib/wire/crc32c.ts uses @node-rs/crc32 instead.
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -151,7 +152,10 @@ static napi_value js_crc32c (napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value init (napi_env env, napi_value exports) {
+// Tables are filled once per process, even when worker threads load the module each.
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void build_tables (void) {
   for (uint32_t n = 0; n < 256; n++) {
     uint32_t c = n;
     for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ POLY : c >> 1;
@@ -165,6 +169,10 @@ static napi_value init (napi_env env, napi_value exports) {
   __builtin_cpu_init();
   have_hw = __builtin_cpu_supports("sse4.2");
 #endif
+}
+
+static napi_value init (napi_env env, napi_value exports) {
+  pthread_once(&tables_once, build_tables);
   napi_value fn, hw;
   napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, NULL, &fn);
   napi_set_named_property(env, exports, "crc32c", fn);

@@ -39,7 +39,7 @@ export class Message {
   data: Uint8Array
   /** Receive side: the connection it came from (set by the messenger). */
   connection: unknown = undefined
-  /** Receive side: performance.now() when the footer arrived. */
+  /** Receive side: performance.now() of the socket read that completed it. */
   recvStamp = 0
   /**
    * Receive side: payload bytes this message holds of its connection's throttles (-1 = none).
