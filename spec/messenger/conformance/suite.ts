@@ -79,6 +79,10 @@ export function defineConformance (type: MessengerType): void {
       assert.equal(srv.perfDump().msgr_recv_messages, 10)
       assert.equal(cli.perfDump().msgr_recv_messages, 10)
       assert.equal(cli.perfDump().msgr_acks_out, 0, 'lossy sessions send no ACKs')
+      // Socket reads are counted; ten pings cannot arrive in more reads than bytes, nor in none.
+      const c = sconn.counters
+      assert.ok(c.reads >= 1 && c.reads <= c.wireBytesIn, `reads ${c.reads}, wire bytes in ${c.wireBytesIn}`)
+      assert.equal(c.writes >= 1, true)
     })
 
     it('ping-pong: lossless_peer ↔ lossless_peer', async (t) => {
