@@ -300,6 +300,11 @@ export class FrameDecoder {
     return this.nextPayload(header)
   }
 
+  /** Bytes set aside for a large payload being gathered (0 when none). */
+  get reserved (): number {
+    return this.assembly === undefined ? 0 : this.assembly.length
+  }
+
   /** Peek at a validated header that is still waiting for its payload (for throttling). */
   get pendingHeader (): MsgHeader | undefined {
     return this.pending
@@ -313,12 +318,19 @@ export class FrameDecoder {
     let front: Uint8Array
     let middle: Uint8Array
     let data: Uint8Array
-    if (this.assembly !== undefined || (payloadLen >= ASSEMBLE_FROM && q.contiguousLength() < total)) {
+    if (this.assembly !== undefined ||
+        (payloadLen >= ASSEMBLE_FROM && q.contiguousLength() < total && q.length * ASSEMBLE_AFTER_PART >= payloadLen)) {
       // Large and split across chunks: it will be copied into one buffer anyway, so copy
-      // each chunk's share now.
+      // each chunk's share now. Not before an eighth of it is here: a header alone must not
+      // make us reserve what its lengths claim (up to the limits) for bytes never sent.
       let buf = this.assembly
       if (buf === undefined) {
-        buf = this.assembly = uninitialized(payloadLen)
+        try {
+          buf = uninitialized(payloadLen)
+        } catch (e) {
+          throw new ProtocolError(ErrorCode.TOO_LARGE, `cannot allocate ${payloadLen} bytes for a payload: ${(e as Error).message}`, this.pendingStart)
+        }
+        this.assembly = buf
         this.assembled = 0
       }
       const n = Math.min(q.length, payloadLen - this.assembled)
@@ -375,6 +387,8 @@ const EMPTY_PAYLOAD = new Uint8Array(0)
  * (Node reads TCP in chunks of up to 64 KiB, so such a payload is copied in any case).
  */
 const ASSEMBLE_FROM = 64 * 1024
+/** Gathering starts once 1/ASSEMBLE_AFTER_PART of the payload has arrived. */
+const ASSEMBLE_AFTER_PART = 8
 
 function tooLarge (what: string, len: number, max: number, offset: number): ProtocolError {
   return new ProtocolError(ErrorCode.TOO_LARGE, `${what} of ${len} bytes exceeds the limit of ${max}`, offset)

@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { clientBytes, concat, decodeChunks, serverBytes, splitAt } from './fixture.ts'
 import { HEADER_LEN } from '../../lib/wire/constants.ts'
 import { encodeMessage } from '../../lib/wire/encoder.ts'
+import { FrameDecoder } from '../../lib/wire/decoder.ts'
 import { ProtocolError } from '../../lib/wire/errors.ts'
 import type { Frame } from '../../lib/wire/frame.ts'
 import type { DriveOptions } from './fixture.ts'
@@ -91,5 +92,33 @@ describe('rechunk: large payloads gathered as they arrive', () => {
   it('a stream that ends inside a gathered payload is TRUNCATED', () => {
     assert.throws(() => decodeChunks('server', splitAt(stream.subarray(0, 150_000), [60_000, 100_000]), opts),
       (e: unknown) => e instanceof ProtocolError && e.code === 'TRUNCATED')
+  })
+})
+
+describe('large payloads: what a header alone can make the decoder set aside', () => {
+  it('nothing until an eighth of the payload is here, then the payload, and none after', () => {
+    const data = new Uint8Array(8 * 1024 * 1024).map((_, i) => i & 0xff)
+    const bytes = concat(encodeMessage({
+      header: { seq: 1, tid: 0, type: 0x7000, priority: 127, version: 1, dataOff: 0, src: { type: 4, num: 1 }, compatVersion: 0 },
+      front: new Uint8Array(0), middle: new Uint8Array(0), data
+    }, true))
+    const dec = new FrameDecoder({ role: 'server', phase: 'tags', msgAuth: true })
+    const at = 1 + HEADER_LEN
+    dec.push(bytes.subarray(0, at + 1024))
+    assert.equal(dec.next(), undefined)
+    assert.equal(dec.reserved, 0, 'a header and 1 KiB of an 8 MiB payload reserve nothing')
+    const eighth = data.length / 8
+    dec.push(bytes.subarray(at + 1024, at + eighth - 1))
+    assert.equal(dec.next(), undefined)
+    assert.equal(dec.reserved, 0, 'just under an eighth: still nothing')
+    dec.push(bytes.subarray(at + eighth - 1, at + eighth + 65_536))
+    assert.equal(dec.next(), undefined)
+    assert.equal(dec.reserved, data.length, 'an eighth: gathering into one buffer')
+    assert.equal(dec.buffered, 0, 'the chunks read so far were copied out and let go')
+    dec.push(bytes.subarray(at + eighth + 65_536))
+    const f = dec.next()
+    assert.equal(f?.kind, 'msg')
+    if (f?.kind === 'msg') assert.deepEqual(Buffer.from(f.data), Buffer.from(data))
+    assert.equal(dec.reserved, 0)
   })
 })
