@@ -67,7 +67,7 @@ export function crc32cRange (buf: Uint8Array, start: number, end: number, seed =
 export function crc32c (buf: Uint8Array, seed = 0): number {
   if (buf.length < SMALL) return crc32cRange(buf, 0, buf.length, seed)
   if (native !== undefined) return native.crc32c(buf, seed >>> 0)
-  return (~nodeRsCrc32c(buf, (~seed) >>> 0)) >>> 0
+  return crc32cNodeRs(buf, seed)
 }
 
 /** The @node-rs/crc32 path whatever is loaded (for tests and benchmarks that compare the two). */
