@@ -249,8 +249,10 @@ export class Connection {
     }
   }
 
+  /** Wake drained() and flushed() waiters: when out_q is below its soft limits, or at close. */
   private notifyDrain (): void {
     if (this.drainWaiters.length === 0) return
+    if (this.state !== 'closed' && !this.belowHighWater()) return
     const ws = this.drainWaiters
     this.drainWaiters = []
     for (const w of ws) w()
