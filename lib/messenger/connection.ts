@@ -987,10 +987,11 @@ export class Connection {
       this.releaseBytes(bytes)
       return
     }
-    const raw = new Message({
-      type: h.type, priority: h.priority, version: h.version, compatVersion: h.compatVersion, tid: h.tid,
-      dataOff: h.dataOff, src: h.src, front: f.front, middle: f.middle, data: f.data
-    })
+    // The decoded header carries every MessageInit field but the sections: no init object per message.
+    const raw = new Message(h)
+    raw.front = f.front
+    raw.middle = f.middle
+    raw.data = f.data
     raw.seq = h.seq
     raw.connection = this
     raw.recvStamp = this.rxStamp
