@@ -42,6 +42,14 @@ export interface MessengerConfig {
    */
   maxOutQueueBytes: number
   maxOutQueueMessages: number
+  /**
+   * Lossless sessions: at most this many messages written but not yet acknowledged (0 = no
+   * limit). Each one stays live for replay until the peer's ACK; on loopback the kernel's socket
+   * buffers alone hold ~40 000 small messages, which made every young-generation collection of
+   * the sender copy them all. Above the window the rest waits in out_q, where send() and
+   * drained() already push back on the caller.
+   */
+  sendWindowMessages: number
   /** Bytes per write batch (one writev). */
   writeBatchBytes: number
   /** Dispatch throttle (ms_dispatch_throttle_bytes, 100 MiB). */
@@ -75,6 +83,7 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   outQueueHighWaterMessages: 4096,
   maxOutQueueBytes: 256 * 1024 * 1024,
   maxOutQueueMessages: 1024 * 1024,
+  sendWindowMessages: 4096,
   writeBatchBytes: 256 * 1024,
   dispatchThrottleBytes: 100 * 1024 * 1024,
   maxConnections: 0,
@@ -91,7 +100,7 @@ export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { l
 
 export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
   const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
-  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'sendWindowMessages', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
     const v = out[k]
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
   }

@@ -70,6 +70,8 @@ export interface ConnectionCounters {
   reads: number
   acksIn: number
   acksOut: number
+  /** Most messages ever written but not yet acknowledged at once (bounded by the send window). */
+  sentUnackedPeak: number
   keepalivesIn: number
   keepalivesOut: number
   keepaliveAcksIn: number
@@ -117,7 +119,7 @@ export class Connection {
   features = 0n
   readonly counters: ConnectionCounters = {
     msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, writes: 0, reads: 0,
-    acksIn: 0, acksOut: 0, keepalivesIn: 0, keepalivesOut: 0, keepaliveAcksIn: 0,
+    acksIn: 0, acksOut: 0, sentUnackedPeak: 0, keepalivesIn: 0, keepalivesOut: 0, keepaliveAcksIn: 0,
     duplicates: 0, faults: 0, reconnects: 0, throttleWaits: 0, droppedOnClose: 0, injectedFailures: 0
   }
 
@@ -807,6 +809,8 @@ export class Connection {
     let ackDeferred = false
     let sinceYield = 0
     const yieldBytes = cfg.writeBatchBytes
+    // Lossy sessions keep nothing for replay: no window.
+    const sendWindow = this.session.lossy ? 0 : cfg.sendWindowMessages
     // One scratch frame description for every message this writer encodes (no per-message objects).
     const out: OutgoingMessage = {
       header: { seq: 0, tid: 0, type: 0, priority: 0, version: 0, dataOff: 0, src: this.host.name, compatVersion: 0 },
@@ -850,6 +854,7 @@ export class Connection {
         c.acksOut++
       }
       while (batch.bytes < cfg.writeBatchBytes) {
+        if (sendWindow > 0 && this.session.sentLength >= sendWindow) break
         const m = this.session.nextToSend()
         if (m === undefined) break
         if (!m.payloadEncoded) {
@@ -874,6 +879,7 @@ export class Connection {
         c.msgsOut++
         c.bytesOut += m.payloadLength
       }
+      if (this.session.sentLength > c.sentUnackedPeak) c.sentUnackedPeak = this.session.sentLength
       if (batch.empty) {
         this.notifyDrain()
         batch.release()
@@ -929,7 +935,8 @@ export class Connection {
     switch (f.kind) {
       case 'ack': {
         c.acksIn++
-        this.session.handleAck(f.seq)
+        // An ACK that trims the sent list may reopen the send window.
+        if (this.session.handleAck(f.seq) > 0 && this.session.outQ.length > 0) this.writeSignal.notify()
         this.notifyDrain()
         return undefined
       }

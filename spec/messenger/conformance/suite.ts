@@ -124,6 +124,32 @@ export function defineConformance (type: MessengerType): void {
       assert.ok((a.perfDump().msgr_acks_in as number) > 0)
     })
 
+    it('lossless send window: at most sendWindowMessages unacknowledged, all 3 000 arrive in order', async (t) => {
+      const h = new Harness(type, t)
+      const run = async (window: number): Promise<{ peak: number, bad: number }> => {
+        const { msgr: srv, addr } = await h.server({ name: 'osd.0', nonce: 7 + window, policy: Policy.losslessPeer() })
+        const got = new Latch()
+        let bad = 0
+        srv.addDispatcherTail({
+          msCanFastDispatch: () => true,
+          msFastDispatch: (m) => { if (m.tid !== got.count) bad++; got.inc() }
+        })
+        const cli = h.client({ name: 'osd.1', nonce: 9 + window, policy: Policy.losslessPeer(), config: { sendWindowMessages: window } })
+        const conn = cli.connectTo(EntityType.OSD, addr)
+        // Queued in one go: without a window the writer would put them all on the wire at once.
+        for (let i = 0; i < 3000; i++) conn.send(new Message({ type: T_DATA, tid: i, front: new Uint8Array(32) }))
+        await within(got.until(3000), 20_000, `3000 messages (window ${window})`)
+        await within(conn.flushed(), 10_000, 'ACKs')
+        return { peak: conn.counters.sentUnackedPeak, bad }
+      }
+      const windowed = await run(16)
+      assert.equal(windowed.bad, 0, 'in order, none lost')
+      assert.ok(windowed.peak >= 1 && windowed.peak <= 16, `peak ${windowed.peak} unacknowledged with a window of 16`)
+      const open = await run(0)
+      assert.equal(open.bad, 0)
+      assert.ok(open.peak > 16, `without a window the peak (${open.peak}) is not held to 16`)
+    })
+
     // ---- throttling -----------------------------------------------------------------------
 
     it('dispatch throttle bounds the receiver: 256 MiB to a slow dispatcher with a 16 MiB throttle', { timeout: 120_000 }, async (t) => {
