@@ -3,6 +3,8 @@
 // (uint8arraylist does the same in general form; this is the small subset the decoder needs,
 // without its per-call searches over the chunk list.)
 
+import { view } from './view.ts'
+
 const EMPTY = new Uint8Array(0)
 
 /**
@@ -22,14 +24,16 @@ const SLAB_MAX_PIECE = 1024
 /** Copies up to this long are done byte by byte (measured: faster than a view + set() below ~256). */
 const SMALL_COPY = 128
 let slab = new Uint8Array(SLAB_SIZE)
+let slabBuf = slab.buffer
 let slabPos = 0
 
 function fromSlab (n: number): Uint8Array {
   if (slabPos + n > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE)
+    slabBuf = slab.buffer
     slabPos = 0
   }
-  const out = slab.subarray(slabPos, slabPos + n)
+  const out = new Uint8Array(slabBuf, slabPos, n)
   // Keep pieces 8-byte aligned so DataView reads stay cheap.
   slabPos = (slabPos + n + 7) & ~7
   return out
@@ -80,7 +84,7 @@ export class ByteQueue {
   peek (n: number): Uint8Array {
     if (n === 0) return EMPTY
     const c = this.chunks[this.head]
-    if (c.length - this.headOff >= n) return c.subarray(this.headOff, this.headOff + n)
+    if (c.length - this.headOff >= n) return view(c, this.headOff, this.headOff + n)
     const out = uninitialized(n)
     this.copyTo(out, n)
     return out
@@ -91,7 +95,7 @@ export class ByteQueue {
     if (n === 0) return EMPTY
     const c = this.chunks[this.head]
     if (c.length - this.headOff >= n) {
-      const v = c.subarray(this.headOff, this.headOff + n)
+      const v = view(c, this.headOff, this.headOff + n)
       this.skip(n)
       return v
     }
@@ -155,7 +159,7 @@ export class ByteQueue {
     while (w < n) {
       const c = this.chunks[idx]
       const k = Math.min(c.length - off, n - w)
-      out.set(off === 0 && k === c.length ? c : c.subarray(off, off + k), at + w)
+      out.set(off === 0 && k === c.length ? c : view(c, off, off + k), at + w)
       w += k
       idx++
       off = 0

@@ -23,6 +23,7 @@ import { decodeFooter, decodeHeader, headerCrc, readU32 } from './header.ts'
 import type { MsgHeader } from './header.ts'
 import type { EntityName } from './entity-name.ts'
 import { ByteQueue, uninitialized } from './byte-queue.ts'
+import { view } from './view.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
 import type { DecoderLimits } from './limits.ts'
 
@@ -340,9 +341,9 @@ export class FrameDecoder {
       }
       if (this.assembled < payloadLen || q.length < fl) return undefined
       this.assembly = undefined
-      front = h.frontLen === 0 ? EMPTY_PAYLOAD : buf.subarray(0, h.frontLen)
-      middle = h.middleLen === 0 ? EMPTY_PAYLOAD : buf.subarray(h.frontLen, h.frontLen + h.middleLen)
-      data = h.dataLen === 0 ? EMPTY_PAYLOAD : buf.subarray(h.frontLen + h.middleLen, payloadLen)
+      front = h.frontLen === 0 ? EMPTY_PAYLOAD : view(buf, 0, h.frontLen)
+      middle = h.middleLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen, h.frontLen + h.middleLen)
+      data = h.dataLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen + h.middleLen, payloadLen)
     } else {
       if (q.length < total) return undefined
       front = this.takePayload(h.frontLen)

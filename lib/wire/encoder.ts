@@ -11,6 +11,7 @@ import { encodeEntityAddr, encodeEntityAddrInto } from './entity-addr.ts'
 import type { EntityAddr } from './entity-addr.ts'
 import type { Frame, Timespec } from './frame.ts'
 import { encodeFooterInto, encodeHeaderFields, writeU32 } from './header.ts'
+import { view } from './view.ts'
 import type { MsgFooter, MsgHeader } from './header.ts'
 
 export interface CrcOptions {
@@ -160,7 +161,7 @@ function carve (min: number, size: number): Uint8Array {
     shared = new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
     sharedPos = 0
   }
-  const out = shared.subarray(sharedPos)
+  const out = view(shared, sharedPos, shared.length)
   sharedPos = shared.length
   return out
 }
@@ -208,8 +209,8 @@ export class WriteBatch {
 
   private seal (): void {
     if (this.pos > 0) {
-      this.bufs.push(this.cur.subarray(0, this.pos))
-      this.cur = this.cur.subarray(this.pos)
+      this.bufs.push(view(this.cur, 0, this.pos))
+      this.cur = view(this.cur, this.pos, this.cur.length)
       this.pos = 0
     }
   }
