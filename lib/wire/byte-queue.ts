@@ -6,6 +6,7 @@
 import { view } from './view.ts'
 
 const EMPTY = new Uint8Array(0)
+const EMPTY_DV: DataView = new DataView(EMPTY.buffer)
 
 /**
  * Room for a copy that copyTo() fills completely (callers check `length` first), so large ones
@@ -27,10 +28,13 @@ let slab = new Uint8Array(SLAB_SIZE)
 let slabBuf = slab.buffer
 let slabPos = 0
 
+let slabDv = new DataView(slabBuf)
+
 function fromSlab (n: number): Uint8Array {
   if (slabPos + n > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE)
     slabBuf = slab.buffer
+    slabDv = new DataView(slabBuf)
     slabPos = 0
   }
   const out = new Uint8Array(slabBuf, slabPos, n)
@@ -47,6 +51,17 @@ export class ByteQueue {
   length = 0
   /** Bytes consumed since the start of the stream (the offset of the next unread byte). */
   consumed = 0
+  /** A DataView of the chunk small copies were last taken from (made once per chunk). */
+  private dvChunk: Uint8Array = EMPTY
+  private dv: DataView = EMPTY_DV
+
+  private viewOf (c: Uint8Array): DataView {
+    if (this.dvChunk !== c) {
+      this.dvChunk = c
+      this.dv = new DataView(c.buffer, c.byteOffset, c.length)
+    }
+    return this.dv
+  }
 
   push (chunk: Uint8Array): void {
     if (chunk.length === 0) return
@@ -109,12 +124,17 @@ export class ByteQueue {
   takeCopy (n: number): Uint8Array {
     const c = this.chunks[this.head]
     if (n <= SMALL_COPY && c !== undefined && c.length - this.headOff >= n) {
-      // Short and inside one chunk (small payloads, the common case): a byte loop straight into
-      // the slab. TypedArray.set would need a view of the source first, and a Buffer's
-      // subarray() costs more than copying a few dozen bytes.
+      // Short and inside one chunk (small payloads, the common case): copied four bytes at a
+      // time through DataViews straight into the slab (measured: half the time of a byte loop;
+      // TypedArray.set would need a view of the source first).
       const out = fromSlab(n)
+      const at = out.byteOffset
+      const dst = slabDv
       const off = this.headOff
-      for (let i = 0; i < n; i++) out[i] = c[off + i]
+      const src = this.viewOf(c)
+      let i = 0
+      for (; i + 4 <= n; i += 4) dst.setInt32(at + i, src.getInt32(off + i))
+      for (; i < n; i++) out[i] = c[off + i]
       this.skip(n)
       return out
     }
@@ -140,6 +160,9 @@ export class ByteQueue {
       this.chunks = []
       this.head = 0
       this.headOff = 0
+      // An idle connection keeps no chunk alive.
+      this.dvChunk = EMPTY
+      this.dv = EMPTY_DV
     } else if (this.head > 64) {
       this.chunks = this.chunks.slice(this.head)
       this.head = 0
