@@ -64,7 +64,7 @@ export async function oursListen (params: ListenParams): Promise<ServerHandle> {
         break
       case T.DATA:
         if (++received === expected) {
-          meter.done(received); if (process.env.DBG) { const d = connOf(m).perfDump(); console.error("rx reads", d.reads, "msgs", d.msgsIn, "acks", d.acksOut, "wire", d.wireBytesIn) }
+          meter.done(received)
           connOf(m).send(msg(T.DONE, { front: u32(received) }))
         }
         break
