@@ -11,9 +11,10 @@
 // CEPH_MSGR_CRC32C=node-rs forces the second (for comparisons and tests).
 import { createRequire } from 'node:module'
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32'
+import { view } from './view.ts'
 
 interface NativeCrc {
-  crc32c: (buf: Uint8Array, seed: number) => number
+  crc32c: (buf: Uint8Array, seed: number, start?: number, end?: number) => number
   hardware: boolean
 }
 
@@ -68,6 +69,17 @@ export function crc32c (buf: Uint8Array, seed = 0): number {
   if (buf.length < SMALL) return crc32cRange(buf, 0, buf.length, seed)
   if (native !== undefined) return native.crc32c(buf, seed >>> 0)
   return crc32cNodeRs(buf, seed)
+}
+
+/**
+ * ceph_crc32c(0, buf[start, end)) without a view of the range: the native call takes the range
+ * itself. Measured in the receive path: a crc of 64 bytes in place in the socket chunk cost
+ * half of one over a fresh view of the copy.
+ */
+export function crc32cAt (buf: Uint8Array, start: number, end: number): number {
+  if (end - start < SMALL) return crc32cRange(buf, start, end)
+  if (native !== undefined) return native.crc32c(buf, 0, start, end)
+  return crc32cNodeRs(view(buf, start, end))
 }
 
 /** The @node-rs/crc32 path whatever is loaded (for tests and benchmarks that compare the two). */

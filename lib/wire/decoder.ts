@@ -14,13 +14,13 @@ import {
   FooterFlag, HEADER_LEN, Tag, TIMESPEC_LEN
 } from './constants.ts'
 import { decodeConnectFixed, decodeConnectReplyFixed, readU64 } from './connect.ts'
-import { crc32c } from './crc32c.ts'
+import { crc32cAt } from './crc32c.ts'
 import { decodeEntityAddr } from './entity-addr.ts'
 import { ErrorCode, ProtocolError } from './errors.ts'
 import { DEFAULT_FEATURES_SUPPORTED, Feature } from './features.ts'
 import type { Frame, Timespec } from './frame.ts'
 import { decodeFooter, decodeHeader, headerCrc, readU32 } from './header.ts'
-import type { MsgHeader } from './header.ts'
+import type { MsgFooter, MsgHeader } from './header.ts'
 import type { EntityName } from './entity-name.ts'
 import { ByteQueue, uninitialized } from './byte-queue.ts'
 import { view } from './view.ts'
@@ -316,9 +316,11 @@ export class FrameDecoder {
     const fl = this.footerLen
     const payloadLen = h.frontLen + h.middleLen + h.dataLen
     const total = payloadLen + fl
+    const base = this.pendingStart
     let front: Uint8Array
     let middle: Uint8Array
     let data: Uint8Array
+    let footer: MsgFooter
     if (this.assembly !== undefined ||
         (payloadLen >= ASSEMBLE_FROM && q.contiguousLength() < total && q.length * ASSEMBLE_AFTER_PART >= payloadLen)) {
       // Large and split across chunks: it will be copied into one buffer anyway, so copy
@@ -344,35 +346,62 @@ export class FrameDecoder {
       front = h.frontLen === 0 ? EMPTY_PAYLOAD : view(buf, 0, h.frontLen)
       middle = h.middleLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen, h.frontLen + h.middleLen)
       data = h.dataLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen + h.middleLen, payloadLen)
+      footer = this.takeFooter()
+      this.verify(h, footer, base, crcOf(front, 0, front.length), crcOf(middle, 0, middle.length), data, 0, data.length)
+    } else if (q.contiguousLength() >= total) {
+      // The whole message is in this chunk (small ones nearly always are): check it in place,
+      // then take the sections. A crc over a range of the chunk needs no view of its own.
+      const c = q.headChunk()
+      const o = q.headOffset
+      const m = o + h.frontLen
+      const d = m + h.middleLen
+      footer = decodeFooter(c, o + payloadLen, this.msgAuth)
+      const check = this.crcHeader
+      this.verify(h, footer, base, check ? crcOf(c, o, m) : 0, check ? crcOf(c, m, d) : 0, c, d, o + payloadLen)
+      front = this.takePayload(h.frontLen)
+      middle = this.takePayload(h.middleLen)
+      data = this.takePayload(h.dataLen)
+      q.skip(fl)
     } else {
       if (q.length < total) return undefined
       front = this.takePayload(h.frontLen)
       middle = this.takePayload(h.middleLen)
       data = this.takePayload(h.dataLen)
+      footer = this.takeFooter()
+      const check = this.crcHeader
+      this.verify(h, footer, base, check ? crcOf(front, 0, front.length) : 0, check ? crcOf(middle, 0, middle.length) : 0, data, 0, data.length)
     }
-    const base = this.pendingStart
+    this.pending = undefined
+    const dataCrcChecked = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
+    return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked }
+  }
+
+  private takeFooter (): MsgFooter {
+    const q = this.q
+    const fl = this.footerLen
     // In place when the footer lies in one chunk (the usual case), else from a copy.
     const footer = q.contiguousLength() >= fl
       ? decodeFooter(q.headChunk(), q.headOffset, this.msgAuth)
       : decodeFooter(q.peek(fl), 0, this.msgAuth)
     q.skip(fl)
-    this.pending = undefined
+    return footer
+  }
+
+  /**
+   * Check a message's footer: COMPLETE, and (as configured) the front and middle crcs given and
+   * the crc of the data at `data[dataStart, dataEnd)`, computed only when it is to be checked.
+   */
+  private verify (h: MsgHeader, footer: MsgFooter, base: number, frontCrc: number, middleCrc: number, data: Uint8Array, dataStart: number, dataEnd: number): void {
     if ((footer.flags & FooterFlag.COMPLETE) === 0) {
-      throw new ProtocolError(ErrorCode.MSG_ABORTED, 'footer lacks the COMPLETE flag', base + total - 1)
+      throw new ProtocolError(ErrorCode.MSG_ABORTED, 'footer lacks the COMPLETE flag', base + h.frontLen + h.middleLen + h.dataLen + this.footerLen - 1)
     }
     if (this.crcHeader) {
-      if (front.length > 0 ? crc32c(front) !== footer.frontCrc : footer.frontCrc !== 0) {
-        throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
-      }
-      if (middle.length > 0 ? crc32c(middle) !== footer.middleCrc : footer.middleCrc !== 0) {
-        throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
-      }
+      if (frontCrc !== footer.frontCrc) throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
+      if (middleCrc !== footer.middleCrc) throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
     }
-    const checkData = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
-    if (checkData && (data.length > 0 ? crc32c(data) !== footer.dataCrc : footer.dataCrc !== 0)) {
+    if (this.crcData && (footer.flags & FooterFlag.NOCRC) === 0 && crcOf(data, dataStart, dataEnd) !== footer.dataCrc) {
       throw new ProtocolError(ErrorCode.BAD_DATA_CRC, 'data crc mismatch', base + h.frontLen + h.middleLen)
     }
-    return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked: checkData }
   }
 
   private takePayload (n: number): Uint8Array {
@@ -382,6 +411,11 @@ export class FrameDecoder {
 }
 
 const EMPTY_PAYLOAD = new Uint8Array(0)
+
+/** crc of b[start, end): 0 for an empty range (what an empty section's footer field holds). */
+function crcOf (b: Uint8Array, start: number, end: number): number {
+  return end === start ? 0 : crc32cAt(b, start, end)
+}
 
 /**
  * Payloads at least this long that do not lie in one received chunk are gathered as they arrive

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { crc32c, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
+import { crc32c, crc32cAt, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
 import { CLIENT_AT, clientBytes } from './fixture.ts'
 
 // Reference: the 10-line table implementation of Ceph's convention (reflected Castagnoli,
@@ -77,6 +77,20 @@ describe('crc32c (Ceph convention)', () => {
         const start = Math.min(x, y, bytes.length)
         const end = Math.min(Math.max(x, y), bytes.length)
         assert.equal(crc32cRange(bytes, start, end, seed), refCrc32c(bytes.subarray(start, end), seed))
+      }
+    ), { numRuns: 300 })
+  })
+
+  it('crc32cAt covers [start, end) of a larger buffer (in place, native above ~64 bytes)', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ maxLength: 3000 }), fc.nat(3000), fc.nat(3000),
+      (bytes, x, y) => {
+        const start = Math.min(x, y, bytes.length)
+        const end = Math.min(Math.max(x, y), bytes.length)
+        // Also through a view that starts inside its ArrayBuffer (a socket chunk of Node's pool).
+        const inner = new Uint8Array(bytes.buffer, bytes.byteOffset + start, bytes.length - start)
+        assert.equal(crc32cAt(bytes, start, end), refCrc32c(bytes.subarray(start, end), 0))
+        assert.equal(crc32cAt(inner, 0, end - start), refCrc32c(bytes.subarray(start, end), 0))
       }
     ), { numRuns: 300 })
   })
