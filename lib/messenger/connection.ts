@@ -51,11 +51,17 @@ export interface ConnectionHost {
   authorizerFor: (peerType: number) => { protocol: number, bytes: Uint8Array } | undefined
   dial: (addr: EntityAddr, signal?: AbortSignal) => Promise<MsgrSocket>
   /** Throttles for messages from peers of this type (policy), and the dispatch throttle. */
-  throttlesFor: (peerType: number) => { messages?: Throttle, bytes?: Throttle }
+  throttlesFor: (peerType: number) => PolicyThrottles
   readonly dispatchThrottle: Throttle
   onMessage: (conn: Connection, m: Message) => void
   onEvent: (kind: ConnectionEvent, conn: Connection) => void
   onClosed: (conn: Connection) => void
+}
+
+/** A policy's receive throttles for one peer type (absent = unlimited). */
+export interface PolicyThrottles {
+  messages?: Throttle
+  bytes?: Throttle
 }
 
 export interface ConnectionCounters {
@@ -305,6 +311,18 @@ export class Connection {
 
   // ---- receive-side throttles -------------------------------------------------------------
 
+  private throttles: PolicyThrottles | undefined
+  private throttlesType = -1
+
+  /** The policy throttles for this peer's type (looked up again only if the type changes). */
+  private policyThrottles (): PolicyThrottles {
+    if (this.throttles === undefined || this.throttlesType !== this.peerType) {
+      this.throttles = this.host.throttlesFor(this.peerType)
+      this.throttlesType = this.peerType
+    }
+    return this.throttles
+  }
+
   /** Give back what a received message holds of the policy and dispatch throttles. */
   release (m: Message): void {
     const bytes = m.throttleHeld
@@ -315,7 +333,7 @@ export class Connection {
 
   /** Give back what the reader took for a message of `bytes` payload bytes. */
   private releaseBytes (bytes: number): void {
-    const t = this.host.throttlesFor(this.peerType)
+    const t = this.policyThrottles()
     t.messages?.put(1)
     if (bytes > 0) {
       t.bytes?.put(bytes)
@@ -328,7 +346,7 @@ export class Connection {
     const bytes = m.throttleHeld
     if (bytes < 0) return
     m.throttleHeld = -1
-    const t = this.host.throttlesFor(this.peerType)
+    const t = this.policyThrottles()
     t.messages?.put(1)
     if (bytes > 0) t.bytes?.put(bytes)
   }
@@ -964,7 +982,7 @@ export class Connection {
   /** One received message: throttles, dedupe, then the messenger's dispatch path. */
   private handleMsg (f: MsgFrame): Promise<void> | undefined {
     const bytes = f.front.length + f.middle.length + f.data.length
-    const t = this.host.throttlesFor(this.peerType)
+    const t = this.policyThrottles()
     const d = this.host.dispatchThrottle
     // Each throttle is tried without waiting first; waiting stops this reader (and so the socket).
     if ((t.messages === undefined || t.messages.tryGet(1))) {
@@ -982,7 +1000,7 @@ export class Connection {
 
   private async waitThrottles (f: MsgFrame, bytes: number, from: number): Promise<void> {
     this.counters.throttleWaits++
-    const t = this.host.throttlesFor(this.peerType)
+    const t = this.policyThrottles()
     if (from <= 0 && t.messages !== undefined) await t.messages.get(1)
     if (from <= 1 && bytes > 0 && t.bytes !== undefined) await t.bytes.get(bytes)
     if (bytes > 0) await this.host.dispatchThrottle.get(bytes)

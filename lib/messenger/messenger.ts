@@ -1,6 +1,7 @@
 // The Messenger: binds an Accepter, creates Connections, and publishes what they receive to its
 // Dispatchers, fast (inline in the reader) or through the DispatchQueue. Messenger.create()
 // picks the transport: 'tcp' (net) or 'memory' (in-process); both share everything else.
+import { TypeCounts } from './type-counts.ts'
 import { Message } from '../messages/message.ts'
 import { Policy } from '../session/policy.ts'
 import { AuthProtocol, EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
@@ -13,7 +14,7 @@ import type { AcceptHost } from './accepter.ts'
 import { resolveConfig } from './config.ts'
 import type { MessengerConfig, MessengerConfigInit } from './config.ts'
 import { Connection } from './connection.ts'
-import type { ConnectionEvent, ConnectionHost } from './connection.ts'
+import type { ConnectionEvent, ConnectionHost, PolicyThrottles } from './connection.ts'
 import type { Dispatcher } from './dispatcher.ts'
 import { DispatchQueue } from './dispatch-queue.ts'
 import type { QueueItem } from './dispatch-queue.ts'
@@ -121,7 +122,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     dispatchLatencyMaxMs: 0
   }
 
-  readonly inByType = new Map<number, number>()
+  readonly inByType = new TypeCounts()
 
   constructor (opts: MessengerOptions) {
     this.name = toName(opts.name)
@@ -249,7 +250,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     return this.dialSocket(addr, signal)
   }
 
-  throttlesFor (peerType: number): { messages?: Throttle, bytes?: Throttle } {
+  throttlesFor (peerType: number): PolicyThrottles {
     let t = this.policyThrottles.get(peerType)
     if (t === undefined) {
       const p = this.policyFor(peerType)
@@ -299,7 +300,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   /** Fast preprocess, then the inbox, fast dispatch, or the DispatchQueue (Ceph's reader path). */
   onMessage (conn: Connection, m: Message): void {
     this.counters.msgsIn++
-    this.inByType.set(m.type, (this.inByType.get(m.type) ?? 0) + 1)
+    this.inByType.inc(m.type)
     for (const d of this.dispatchers) d.msFastPreprocess?.(m)
     const delay = this.config.injectDelay
     if (delay !== undefined && delay.probability > 0 &&
@@ -482,8 +483,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     out = sum('msgsOut')
     outBytes = sum('bytesOut')
     inBytes = sum('bytesIn')
-    const inTypes: Record<string, number> = {}
-    for (const [t, n] of this.inByType) inTypes[String(t)] = n
+    const inTypes = this.inByType.toRecord()
     return {
       name: formatEntityName(this.name),
       addr: formatEntityAddr(this.myAddr),
