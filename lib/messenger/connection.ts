@@ -32,7 +32,13 @@ import type { Throttle } from './throttle.ts'
 
 const EMPTY_BYTES = new Uint8Array(0)
 /** An ACK goes out at least every this many received messages, without waiting for the loop turn. */
+/**
+ * A receiver that keeps reading ACKs at least every ACK_EVERY messages or ACK_EVERY_BYTES payload
+ * bytes: the peer keeps what it sent for replay until then, and its send window (messages) and
+ * out-queue limits (bytes) must not fill while we are still reading.
+ */
 const ACK_EVERY = 1024
+const ACK_EVERY_BYTES = 4 * 1024 * 1024
 
 export type ConnectionState = 'connecting' | 'accepting' | 'open' | 'standby' | 'wait' | 'closed'
 export type ConnectionEvent = 'connect' | 'accept' | 'reset' | 'remoteReset' | 'refused'
@@ -146,6 +152,8 @@ export class Connection {
   private keepalivePending = false
   /** Ends the writer's wait for the end of the loop turn early (enough unacknowledged messages). */
   private ackWake: (() => void) | undefined
+  /** Payload bytes accepted since our last ACK. */
+  private ackBytes = 0
   /** The last handshake bytes (the client's in_seq after TAG_SEQ), left for the writer's first write. */
   private handshakeTail: Uint8Array | undefined
   /** performance.now() of the last socket read: the receive stamp of the messages it completed. */
@@ -852,19 +860,19 @@ export class Connection {
         this.keepaliveAcks = []
       }
       if (!ackDeferred && batch.empty && this.session.outQ.length === 0 && this.session.hasAckPending &&
-          this.session.unacked < ACK_EVERY) {
+          !this.ackDue()) {
         // Only an ACK to send: wait a turn of the event loop so the reads of this turn (and
         // any reply the dispatcher is about to queue) share one ACK and one write. While the
-        // peer keeps us reading, keep waiting: it gets one every ACK_EVERY messages (accept()
-        // wakes us), which its send window is larger than. Each ACK is a write, and on loopback
-        // a write runs the peer's TCP receive path too: one per read was ~10% of our receive CPU.
+        // peer keeps us reading, keep waiting until one is due (ackDue; accept() wakes us). Each
+        // ACK is a write, and on loopback a write runs the peer's TCP receive path too: one per
+        // read was ~10% of our receive CPU.
         const reads = c.reads
         await new Promise<void>((resolve) => {
           this.ackWake = resolve
           setImmediate(resolve)
         })
         this.ackWake = undefined
-        ackDeferred = c.reads === reads || this.session.unacked >= ACK_EVERY
+        ackDeferred = c.reads === reads || this.ackDue()
         continue
       }
       ackDeferred = false
@@ -872,6 +880,7 @@ export class Connection {
       if (ack !== undefined) {
         batch.appendAck(ack)
         c.acksOut++
+        this.ackBytes = 0
       }
       while (batch.bytes < cfg.writeBatchBytes) {
         if (sendWindow > 0 && this.session.sentLength >= sendWindow) break
@@ -1044,12 +1053,18 @@ export class Connection {
     this.peerName = h.src
     if (!this.session.lossy) {
       this.writeSignal.notify()
-      if (this.ackWake !== undefined && this.session.unacked >= ACK_EVERY) this.ackWake()
+      this.ackBytes += bytes
+      if (this.ackWake !== undefined && this.ackDue()) this.ackWake()
     }
     this.host.onMessage(this, m)
   }
 
   // ---- keepalive and idle ticks ------------------------------------------------------------
+
+  /** The peer should have an ACK now, even though we are still reading (see ACK_EVERY). */
+  private ackDue (): boolean {
+    return this.session.unacked >= ACK_EVERY || this.ackBytes >= ACK_EVERY_BYTES
+  }
 
   private startTicker (): void {
     const cfg = this.host.config

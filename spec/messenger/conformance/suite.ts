@@ -124,6 +124,23 @@ export function defineConformance (type: MessengerType): void {
       assert.ok((a.perfDump().msgr_acks_in as number) > 0)
     })
 
+    it('a receiver that keeps reading still ACKs often enough: 96 × 1 MiB through a 24 MiB out-queue limit', { timeout: 60_000 }, async (t) => {
+      const h = new Harness(type, t)
+      const { msgr: srv, addr } = await h.server({ name: 'osd.0', nonce: 3, policy: Policy.losslessPeer() })
+      const got = new Latch()
+      srv.addDispatcherTail({ msCanFastDispatch: () => true, msFastDispatch: () => { got.inc() } })
+      const cli = h.client({ name: 'osd.1', nonce: 4, policy: Policy.losslessPeer(), config: { maxOutQueueBytes: 24 * MiB, outQueueHighWater: 4 * MiB } })
+      const conn = cli.connectTo(EntityType.OSD, addr)
+      const data = new Uint8Array(MiB)
+      // send() throws OUT_QUEUE_FULL if what is queued plus what is unacknowledged passes 24 MiB:
+      // the receiver must not hold its ACK back for as long as it keeps reading.
+      for (let i = 0; i < 96; i++) {
+        if (!conn.send(new Message({ type: T_DATA, tid: i, data }))) await conn.drained()
+      }
+      await within(got.until(96), 30_000, '96 messages')
+      await within(conn.flushed(), 10_000, 'ACKs')
+    })
+
     it('lossless send window: at most sendWindowMessages unacknowledged, all 3 000 arrive in order', async (t) => {
       const h = new Harness(type, t)
       const run = async (window: number): Promise<{ peak: number, bad: number }> => {
