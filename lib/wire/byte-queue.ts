@@ -152,6 +152,10 @@ export class ByteQueue {
       off -= this.chunks[this.head].length
       // Let go of a consumed chunk now: a large payload spans many, and holding them until the
       // array is compacted kept up to 64 (4 MiB) alive into the old generation.
+      if (this.chunks[this.head] === this.dvChunk) {
+        this.dvChunk = EMPTY
+        this.dv = EMPTY_DV
+      }
       this.chunks[this.head] = EMPTY
       this.head++
     }
@@ -160,9 +164,6 @@ export class ByteQueue {
       this.chunks = []
       this.head = 0
       this.headOff = 0
-      // An idle connection keeps no chunk alive.
-      this.dvChunk = EMPTY
-      this.dv = EMPTY_DV
     } else if (this.head > 64) {
       this.chunks = this.chunks.slice(this.head)
       this.head = 0
@@ -191,6 +192,8 @@ export class ByteQueue {
 
   clear (): void {
     this.consumed += this.length
+    this.dvChunk = EMPTY
+    this.dv = EMPTY_DV
     this.chunks = []
     this.head = 0
     this.headOff = 0
