@@ -31,7 +31,6 @@ import type { MsgrSocket } from './socket.ts'
 import type { Throttle } from './throttle.ts'
 
 const EMPTY_BYTES = new Uint8Array(0)
-/** An ACK goes out at least every this many received messages, without waiting for the loop turn. */
 /**
  * A receiver that keeps reading ACKs at least every ACK_EVERY messages or ACK_EVERY_BYTES payload
  * bytes: the peer keeps what it sent for replay until then, and its send window (messages) and

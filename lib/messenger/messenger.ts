@@ -1,7 +1,6 @@
 // The Messenger: binds an Accepter, creates Connections, and publishes what they receive to its
 // Dispatchers, fast (inline in the reader) or through the DispatchQueue. Messenger.create()
 // picks the transport: 'tcp' (net) or 'memory' (in-process); both share everything else.
-import { TypeCounts } from './type-counts.ts'
 import { Message } from '../messages/message.ts'
 import { Policy } from '../session/policy.ts'
 import { AuthProtocol, EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
@@ -18,6 +17,7 @@ import type { ConnectionEvent, ConnectionHost, PolicyThrottles } from './connect
 import type { Dispatcher } from './dispatcher.ts'
 import { DispatchQueue } from './dispatch-queue.ts'
 import type { QueueItem } from './dispatch-queue.ts'
+import { TypeCounts } from './type-counts.ts'
 import { errorCode, MessengerError, MessengerErrorCode } from './errors.ts'
 import { RateLimitedLog, silentLogger } from './logger.ts'
 import type { Logger } from './logger.ts'

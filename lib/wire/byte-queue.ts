@@ -22,13 +22,12 @@ export function uninitialized (n: number): Uint8Array {
 // from a shared 64 KiB slab, like Buffer's pool: one allocation per many messages, not one each.
 const SLAB_SIZE = 64 * 1024
 const SLAB_MAX_PIECE = 1024
-/** Copies up to this long are done byte by byte (measured: faster than a view + set() below ~256). */
+/** Copies up to this long go word by word through DataViews (measured: faster than a view + set()). */
 const SMALL_COPY = 128
 let slab = new Uint8Array(SLAB_SIZE)
 let slabBuf = slab.buffer
-let slabPos = 0
-
 let slabDv = new DataView(slabBuf)
+let slabPos = 0
 
 function fromSlab (n: number): Uint8Array {
   if (slabPos + n > SLAB_SIZE) {

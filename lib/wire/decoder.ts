@@ -347,7 +347,7 @@ export class FrameDecoder {
       middle = h.middleLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen, h.frontLen + h.middleLen)
       data = h.dataLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen + h.middleLen, payloadLen)
       footer = this.takeFooter()
-      this.verify(h, footer, base, crcOf(front, 0, front.length), crcOf(middle, 0, middle.length), data, 0, data.length)
+      this.verify(h, footer, base, front, 0, middle, 0, data, 0)
     } else if (q.contiguousLength() >= total) {
       // The whole message is in this chunk (small ones nearly always are): check it in place,
       // then take the sections. A crc over a range of the chunk needs no view of its own.
@@ -356,8 +356,7 @@ export class FrameDecoder {
       const m = o + h.frontLen
       const d = m + h.middleLen
       footer = decodeFooter(c, o + payloadLen, this.msgAuth)
-      const check = this.crcHeader
-      this.verify(h, footer, base, check ? crcOf(c, o, m) : 0, check ? crcOf(c, m, d) : 0, c, d, o + payloadLen)
+      this.verify(h, footer, base, c, o, c, m, c, d)
       front = this.takePayload(h.frontLen)
       middle = this.takePayload(h.middleLen)
       data = this.takePayload(h.dataLen)
@@ -368,8 +367,7 @@ export class FrameDecoder {
       middle = this.takePayload(h.middleLen)
       data = this.takePayload(h.dataLen)
       footer = this.takeFooter()
-      const check = this.crcHeader
-      this.verify(h, footer, base, check ? crcOf(front, 0, front.length) : 0, check ? crcOf(middle, 0, middle.length) : 0, data, 0, data.length)
+      this.verify(h, footer, base, front, 0, middle, 0, data, 0)
     }
     this.pending = undefined
     const dataCrcChecked = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
@@ -388,18 +386,19 @@ export class FrameDecoder {
   }
 
   /**
-   * Check a message's footer: COMPLETE, and (as configured) the front and middle crcs given and
-   * the crc of the data at `data[dataStart, dataEnd)`, computed only when it is to be checked.
+   * Check a message's footer: COMPLETE, and as configured the crcs of its sections, which lie at
+   * `fb[fs..]`, `mb[ms..]` and `db[ds..]` with the header's lengths (separate buffers, or ranges of
+   * one chunk). A crc is computed only when it is to be checked.
    */
-  private verify (h: MsgHeader, footer: MsgFooter, base: number, frontCrc: number, middleCrc: number, data: Uint8Array, dataStart: number, dataEnd: number): void {
+  private verify (h: MsgHeader, footer: MsgFooter, base: number, fb: Uint8Array, fs: number, mb: Uint8Array, ms: number, db: Uint8Array, ds: number): void {
     if ((footer.flags & FooterFlag.COMPLETE) === 0) {
       throw new ProtocolError(ErrorCode.MSG_ABORTED, 'footer lacks the COMPLETE flag', base + h.frontLen + h.middleLen + h.dataLen + this.footerLen - 1)
     }
     if (this.crcHeader) {
-      if (frontCrc !== footer.frontCrc) throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
-      if (middleCrc !== footer.middleCrc) throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
+      if (crcOf(fb, fs, fs + h.frontLen) !== footer.frontCrc) throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
+      if (crcOf(mb, ms, ms + h.middleLen) !== footer.middleCrc) throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
     }
-    if (this.crcData && (footer.flags & FooterFlag.NOCRC) === 0 && crcOf(data, dataStart, dataEnd) !== footer.dataCrc) {
+    if (this.crcData && (footer.flags & FooterFlag.NOCRC) === 0 && crcOf(db, ds, ds + h.dataLen) !== footer.dataCrc) {
       throw new ProtocolError(ErrorCode.BAD_DATA_CRC, 'data crc mismatch', base + h.frontLen + h.middleLen)
     }
   }
