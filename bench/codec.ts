@@ -10,10 +10,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
 import { crc32c } from '../lib/wire/crc32c.ts'
 import { FrameDecoder } from '../lib/wire/decoder.ts'
 import { WriteBatch, encodeMessage, messageFrameLength } from '../lib/wire/encoder.ts'
 import type { OutgoingMessage } from '../lib/wire/encoder.ts'
+import { RESULTS_DIR } from './lib/paths.ts'
 
 const CHUNK = 64 * 1024
 const FRONT = 32
@@ -209,7 +211,7 @@ const checks = [
 console.log()
 for (const c of checks) console.log(`${c.ok ? 'PASS' : 'MISS'}  ${c.what}: ${c.value}`)
 
-const out = new URL('./results/', import.meta.url)
+const out = pathToFileURL(RESULTS_DIR + '/')
 mkdirSync(out, { recursive: true })
 const json = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', clock: 'process CPU time (user + system), median of runs', cases }
 writeFileSync(new URL('codec.json', out), JSON.stringify(json, null, 2) + '\n')

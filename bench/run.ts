@@ -20,13 +20,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release } from 'node:os'
 import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { libradosPingLoop, libradosSkipReason, startMon } from './lib/ceph.ts'
 import type { CephMon } from './lib/ceph.ts'
 import type { ConnectPingResult, Endpoint, ListenParams, MemStats, OnewayResult, RoundCpu, RttResult, ServerClosed } from './lib/proto.ts'
 import { fmt, ratioOf, table, throughputSvg } from './lib/report.ts'
 import type { BenchReport, CaseResult, ThroughputPoint } from './lib/report.ts'
+import { RESULTS_DIR } from './lib/paths.ts'
 import { Worker } from './lib/workers.ts'
 import type { WorkerOptions } from './lib/workers.ts'
 
@@ -41,8 +41,7 @@ const MALLOC_TUNED_ENV = {
   MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024)
 }
 
-const HERE = dirname(fileURLToPath(import.meta.url))
-const RESULTS = resolve(HERE, 'results')
+const RESULTS = RESULTS_DIR
 const MiB = 1024 * 1024
 
 const { values: args } = parseArgs({

@@ -2,10 +2,10 @@
 // over IPC), stop it.
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { benchModule, loaderArgs } from './paths.ts'
 import type { Hello, Impl, Reply, Request, Role } from './proto.ts'
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+const WORKER = benchModule('lib/worker')
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 export type Call = WithoutId<Request>
@@ -54,7 +54,7 @@ export class Worker {
   }
 
   static start (role: Role, impl: Impl, opts: WorkerOptions = {}): Promise<Worker> {
-    const execArgv = ['--import', 'tsx']
+    const execArgv = [...loaderArgs]
     if (opts.exposeGc === true) execArgv.push('--expose-gc')
     // Extra V8/Node flags for the workers only, e.g. BENCH_NODE_FLAGS=--trace-gc (diagnostics).
     const extra = process.env.BENCH_NODE_FLAGS?.trim()

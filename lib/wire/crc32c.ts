@@ -18,10 +18,20 @@ interface NativeCrc {
   hardware: boolean
 }
 
+/** The module node-gyp built in the package's build/: two levels up from lib/wire, three from dist/lib/wire. */
+function requireNative (): unknown {
+  const require = createRequire(import.meta.url)
+  try {
+    return require('../../build/Release/crc32c.node')
+  } catch {
+    return require('../../../build/Release/crc32c.node')
+  }
+}
+
 function loadNative (): NativeCrc | undefined {
   if (process.env.CEPH_MSGR_CRC32C === 'node-rs') return undefined
   try {
-    const m = createRequire(import.meta.url)('../../build/Release/crc32c.node') as NativeCrc
+    const m = requireNative() as NativeCrc
     // Without SSE4.2 the native module runs a byte-table loop: @node-rs/crc32 is faster then.
     return m.hardware ? m : undefined
   } catch {

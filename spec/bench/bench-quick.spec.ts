@@ -4,6 +4,7 @@
 // null with a note saying why they were skipped.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -11,6 +12,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+const BUILT_RUNNER = join(ROOT, 'dist', 'bench', 'run.js')
 
 const CASES = [
   'oneway-64B', 'oneway-4KiB', 'oneway-64KiB', 'oneway-1MiB',
@@ -35,7 +37,8 @@ interface Case {
 
 function run (args: string[], timeoutMs: number): Promise<{ code: number | null, signal: NodeJS.Signals | null, out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    // What `npm run bench` runs: the built JavaScript (npm test builds before the specs).
+    const child = spawn(process.execPath, [BUILT_RUNNER, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (b: Buffer) => { out += b.toString() })
     child.stderr.on('data', (b: Buffer) => { out += b.toString() })
@@ -50,6 +53,7 @@ function run (args: string[], timeoutMs: number): Promise<{ code: number | null,
 }
 
 test('bench --quick produces every case with finite numbers', { timeout: 120_000 }, async (t) => {
+  assert.ok(existsSync(BUILT_RUNNER), `${BUILT_RUNNER} is missing: run \`npm run build\` (npm install and npm test do)`)
   const dir = await mkdtemp(join(tmpdir(), 'ceph-msgr-bench-'))
   try {
     const file = join(dir, 'quick.json')
