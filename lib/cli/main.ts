@@ -2,9 +2,11 @@
 // only when it is run (so `decode` does not pay for the messenger, and vice versa), and exports
 // `run(argv, io?): Promise<number>` returning the exit code. Adding a command = one line in `commands`.
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { EXIT_USAGE, stdio } from './io.ts'
+import { PACKAGE_ROOT } from './package-root.ts'
 import type { Io } from './io.ts'
 
 export { EXIT_USAGE, stdio }
@@ -47,7 +49,7 @@ function usage (): string {
 }
 
 function version (): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }
   return pkg.version ?? 'unknown'
 }
 

@@ -4,8 +4,8 @@
 // waits until they are acknowledged (lossless) or written (lossy), prints one JSON line with its
 // counters (a ClientReport) on stdout and exits 0. Anything else is a failed client.
 import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { Message } from '../messages/message.ts'
 import { Messenger } from '../messenger/messenger.ts'
 import '../messenger/tcp-messenger.ts'
@@ -17,6 +17,7 @@ import type { EntityAddr } from '../wire/entity-addr.ts'
 import { formatEntityAddr } from '../wire/entity-addr.ts'
 import { isCliProcess } from './io.ts'
 import type { Io } from './io.ts'
+import { PACKAGE_ROOT } from './package-root.ts'
 import type { StressOptions } from './stress.ts'
 
 export const STRESS_TYPE = 0x7ff0
@@ -149,7 +150,7 @@ export async function runClientProcess (o: StressOptions, server: string, index:
 
 // ---- the parent's side ----------------------------------------------------------------------
 
-const BIN = fileURLToPath(new URL('../../bin/ceph-msgr.js', import.meta.url))
+const BIN = join(PACKAGE_ROOT, 'bin', 'ceph-msgr.js')
 
 /** The command line of client child `index`: every option that shapes what it sends. */
 export function clientArgs (o: StressOptions, server: EntityAddr, index: number): string[] {
