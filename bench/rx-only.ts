@@ -1,7 +1,8 @@
 // The receive path alone: a real server Messenger (lossless_peer, CRCs on, fast dispatch to a
 // counting sink) fed msgr v1 frames over the in-memory transport by a scripted peer, so no sender
 // shares the measurement. Prints the server process's CPU per message.
-//   node --import tsx bench/rx-only.ts [SIZES] [ROUNDS]      e.g. 64,65536 8
+//   node dist/bench/rx-only.js [SIZES] [ROUNDS]      e.g. 64,65536 8   (built by npm run build)
+//   node --import tsx bench/rx-only.ts [SIZES] [ROUNDS]  (the sources, through tsx)
 //   --live   frames are made as they are fed, each 64 KiB chunk a fresh Buffer (like socket
 //            reads); run under `node --trace-gc` to see the receiver's collections
 // Pre-encoded mode encodes each round first (not timed) and times only the receiver; SIZES run
