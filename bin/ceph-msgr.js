@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The ceph-msgr command. It runs the JavaScript that `npm install` builds into dist/ (`npm run
-// build`); without a build it compiles lib/ on the fly with tsx. The build is what to run: under
-// tsx a process keeps the compiler's leftovers, and V8 then runs full collections throughout
+// build`); without a build it compiles lib/ on the fly with tsx. The build is what to run: a
+// process that loaded its modules through tsx was measured running V8 full collections throughout
 // large-message traffic (README, Speed). Exit codes come back from main() (0 ok, 1 failure, 2 usage).
 import { existsSync } from 'node:fs'
 import { URL } from 'node:url'
