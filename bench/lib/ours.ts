@@ -67,6 +67,8 @@ export async function oursListen (params: ListenParams): Promise<ServerHandle> {
           meter.done(received)
           connOf(m).send(msg(T.DONE, { front: u32(received) }))
         }
+        // Done with it: a large payload's buffer goes back to the messenger's pool.
+        m.put()
         break
       case T.ECHO:
         connOf(m).send(msg(T.ECHO, { front: m.front }))

@@ -2,6 +2,7 @@
 // Typed messages (MPing, MAuth, ...) extend it; unknown types travel as plain Message.
 import { Priority, msgTypeName } from '../wire/constants.ts'
 import type { EntityName } from '../wire/entity-name.ts'
+import type { PayloadLease } from '../wire/payload-pool.ts'
 
 export const EMPTY = new Uint8Array(0)
 
@@ -48,6 +49,8 @@ export class Message {
   throttleHeld = -1
   /** Send side: encodePayload() has run (or the payload was supplied ready-made). */
   payloadEncoded = false
+  /** Receive side: the pooled buffer holding the sections, given back by put(). */
+  lease: PayloadLease | undefined = undefined
 
   constructor (init: MessageInit) {
     this.type = init.type
@@ -69,6 +72,22 @@ export class Message {
   /** Payload bytes: what throttles and the dispatch queue charge for this message. */
   get payloadLength (): number {
     return this.front.length + this.middle.length + this.data.length
+  }
+
+  /**
+   * Ceph's Message::put(): the receiver is done with this message. A large payload's buffer goes
+   * back to its messenger's pool for the next message to reuse, and the sections become empty.
+   * Call it only once nothing (no field, no view, no typed field decoded from the payload) will
+   * read the old sections again; a message that is never put is simply garbage collected.
+   */
+  put (): void {
+    const lease = this.lease
+    if (lease === undefined) return
+    this.lease = undefined
+    this.front = EMPTY
+    this.middle = EMPTY
+    this.data = EMPTY
+    lease.release()
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Policy } from '../session/policy.ts'
 import { Tag, tagName } from '../wire/constants.ts'
 import type { ConnectMsg } from '../wire/connect.ts'
 import { encodeConnectReply } from '../wire/connect.ts'
-import { FrameDecoder } from '../wire/decoder.ts'
+import type { DecoderRole, FrameDecoder } from '../wire/decoder.ts'
 import { encodeServerHello } from '../wire/encoder.ts'
 import { AF_INET, AF_INET6, AddrType, compareEntityAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
@@ -30,6 +30,7 @@ export interface AcceptHost {
   /** Create, register and return a new incoming Connection. */
   newIncoming: (peerAddr: EntityAddr, peerType: number, policy: Policy) => Connection
   onAcceptFailed: (err: unknown) => void
+  newDecoder: (role: DecoderRole, features?: bigint) => FrameDecoder
 }
 
 function socketAddr (ip: string, port: number, family: number, nonce = 0): EntityAddr {
@@ -58,7 +59,7 @@ async function expectFrame (reader: FrameReader, kind: Frame['kind']): Promise<F
 /** Run the accept handshake on a new socket. Never throws: failures close the socket. */
 export async function acceptConnection (host: AcceptHost, sock: MsgrSocket): Promise<void> {
   const cfg = host.config
-  const reader = new FrameReader(sock, new FrameDecoder({ role: 'server', limits: cfg.limits, crcHeader: cfg.crcHeader, crcData: cfg.crcData, copyBelow: cfg.copyBelow }))
+  const reader = new FrameReader(sock, host.newDecoder('server'))
   let timer: unknown
   const arm = (): void => {
     if (timer !== undefined) cfg.timers.clearTimeout(timer)

@@ -52,6 +52,11 @@ export interface MessengerConfig {
   sendWindowMessages: number
   /** Bytes per write batch (one writev). */
   writeBatchBytes: number
+  /**
+   * Free payload buffers kept for reuse (0 = no pool). Large payloads (>= 64 KiB) that span
+   * socket reads are gathered in pooled buffers; Message.put() gives one back.
+   */
+  payloadPoolBytes: number
   /** Dispatch throttle (ms_dispatch_throttle_bytes, 100 MiB). */
   dispatchThrottleBytes: number
   /** Maximum accepted connections (0 = unlimited). */
@@ -85,6 +90,7 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   maxOutQueueMessages: 1024 * 1024,
   sendWindowMessages: 4096,
   writeBatchBytes: 256 * 1024,
+  payloadPoolBytes: 32 * 1024 * 1024,
   dispatchThrottleBytes: 100 * 1024 * 1024,
   maxConnections: 0,
   injectSocketFailures: 0,
@@ -100,7 +106,7 @@ export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { l
 
 export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
   const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
-  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'sendWindowMessages', 'writeBatchBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'sendWindowMessages', 'writeBatchBytes', 'payloadPoolBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
     const v = out[k]
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
   }

@@ -11,7 +11,7 @@ import { Session } from '../session/session.ts'
 import { CONNECT_LOSSY, Priority, Tag, entityTypeName, tagName } from '../wire/constants.ts'
 import type { ConnectMsg } from '../wire/connect.ts'
 import { encodeConnect, encodeConnectReply, encodeSeq } from '../wire/connect.ts'
-import { FrameDecoder } from '../wire/decoder.ts'
+import type { DecoderRole, FrameDecoder } from '../wire/decoder.ts'
 import { encodeBanner, encodeKeepalive, timespecNow, WriteBatch } from '../wire/encoder.ts'
 import type { OutgoingMessage } from '../wire/encoder.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
@@ -58,6 +58,8 @@ export interface ConnectionHost {
   /** Throttles for messages from peers of this type (policy), and the dispatch throttle. */
   throttlesFor: (peerType: number) => PolicyThrottles
   readonly dispatchThrottle: Throttle
+  /** A decoder configured as this messenger's connections need (limits, crcs, payload pool). */
+  newDecoder: (role: DecoderRole, features?: bigint) => FrameDecoder
   onMessage: (conn: Connection, m: Message) => void
   onEvent: (kind: ConnectionEvent, conn: Connection) => void
   onClosed: (conn: Connection) => void
@@ -604,8 +606,7 @@ export class Connection {
   }
 
   private newDecoder (role: 'client' | 'server'): FrameDecoder {
-    const cfg = this.host.config
-    return new FrameDecoder({ role, features: this.policy.featuresSupported, limits: cfg.limits, crcHeader: cfg.crcHeader, crcData: cfg.crcData, copyBelow: cfg.copyBelow })
+    return this.host.newDecoder(role, this.policy.featuresSupported)
   }
 
   private async clientHandshake (sock: MsgrSocket): Promise<FrameReader> {
@@ -1020,6 +1021,7 @@ export class Connection {
     if (this.state === 'closed') {
       // Marked down while this message was being read (or waited for a throttle): drop it.
       this.releaseBytes(bytes)
+      f.lease?.release()
       return
     }
     // The decoded header carries every MessageInit field but the sections: no init object per message.
@@ -1031,9 +1033,11 @@ export class Connection {
     raw.connection = this
     raw.recvStamp = this.rxStamp
     raw.throttleHeld = bytes
+    raw.lease = f.lease
     if (this.session.receive(h.seq) === 'duplicate') {
       this.counters.duplicates++
       this.release(raw)
+      raw.put()
       return
     }
     let m: Message
@@ -1041,11 +1045,14 @@ export class Connection {
       m = decodeTypedMessage(raw)
     } catch (e) {
       this.release(raw)
+      raw.put()
       throw e
     }
     if (m !== raw) {
       m.throttleHeld = bytes
       raw.throttleHeld = -1
+      m.lease = raw.lease
+      raw.lease = undefined
     }
     this.counters.msgsIn++
     this.counters.bytesIn += bytes

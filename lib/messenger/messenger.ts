@@ -24,6 +24,9 @@ import type { Logger } from './logger.ts'
 import type { MsgrSocket } from './socket.ts'
 import { Throttle } from './throttle.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
+import { FrameDecoder } from '../wire/decoder.ts'
+import type { DecoderRole } from '../wire/decoder.ts'
+import { PayloadPool } from '../wire/payload-pool.ts'
 
 export interface MessengerOptions {
   /** 'tcp' (default) or 'memory'. */
@@ -82,6 +85,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   readonly config: MessengerConfig
   readonly log: Logger
   readonly dispatchThrottle: Throttle
+  /** Large received payloads are gathered here and reused once their message is put(). */
+  readonly payloadPool: PayloadPool | undefined
   myAddr: EntityAddr
   private defaultPolicy: Policy
   private readonly policies = new Map<number, Policy>()
@@ -155,6 +160,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       }
     })
     this.dispatchThrottle = this.dispatchQueue.throttle
+    if (this.config.payloadPoolBytes > 0) this.payloadPool = new PayloadPool(this.config.payloadPoolBytes)
     this.stoppedPromise = new Promise((resolve) => { this.stoppedResolve = resolve })
   }
 
@@ -208,6 +214,19 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   // ---- ConnectionHost -----------------------------------------------------------------------
+
+  newDecoder (role: DecoderRole, features?: bigint): FrameDecoder {
+    const cfg = this.config
+    return new FrameDecoder({
+      role,
+      ...(features !== undefined ? { features } : {}),
+      limits: cfg.limits,
+      crcHeader: cfg.crcHeader,
+      crcData: cfg.crcData,
+      copyBelow: cfg.copyBelow,
+      ...(this.payloadPool !== undefined ? { pool: this.payloadPool } : {})
+    })
+  }
 
   learnAddr (seenByPeer: EntityAddr): void {
     if (!isBlankIp(this.myAddr)) return
@@ -513,7 +532,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       msgr_throttle_waits: sum('throttleWaits'),
       msgr_dispatch_latency_avg_ms: this.counters.msgsDispatched === 0 ? 0 : this.counters.dispatchLatencySumMs / this.counters.msgsDispatched,
       msgr_dispatch_latency_max_ms: this.counters.dispatchLatencyMaxMs,
-      dispatch_queue: this.dispatchQueue.perfDump()
+      dispatch_queue: this.dispatchQueue.perfDump(),
+      payload_pool: this.payloadPool?.stats() ?? null
     }
   }
 

@@ -25,6 +25,8 @@ import type { EntityName } from './entity-name.ts'
 import { ByteQueue, uninitialized } from './byte-queue.ts'
 import { view } from './view.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
+import { PayloadLease } from './payload-pool.ts'
+import type { PayloadPool } from './payload-pool.ts'
 import type { DecoderLimits } from './limits.ts'
 
 export type DecoderRole = 'client' | 'server'
@@ -45,6 +47,8 @@ export interface DecoderOptions {
   msgAuth?: boolean
   /** Payloads shorter than this are copied out of the socket chunk so they don't pin it. */
   copyBelow?: number
+  /** Where large payloads that span chunks are gathered (reused once their message is put()). */
+  pool?: PayloadPool
 }
 
 export class FrameDecoder {
@@ -55,6 +59,7 @@ export class FrameDecoder {
   private readonly crcHeader: boolean
   private readonly crcData: boolean
   private readonly copyBelow: number
+  private readonly pool: PayloadPool | undefined
   private phaseNow: Phase
   private msgAuth: boolean
   private footerLen: number
@@ -82,6 +87,7 @@ export class FrameDecoder {
     this.crcHeader = opts.crcHeader ?? true
     this.crcData = opts.crcData ?? true
     this.copyBelow = opts.copyBelow ?? 0
+    this.pool = opts.pool
     this.phaseNow = opts.phase ?? 'banner'
     this.msgAuth = opts.msgAuth ?? true
     this.footerLen = this.msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
@@ -321,6 +327,7 @@ export class FrameDecoder {
     let middle: Uint8Array
     let data: Uint8Array
     let footer: MsgFooter
+    let lease: PayloadLease | undefined
     if (this.assembly !== undefined ||
         (payloadLen >= ASSEMBLE_FROM && q.contiguousLength() < total && q.length * ASSEMBLE_AFTER_PART >= payloadLen)) {
       // Large and split across chunks: it will be copied into one buffer anyway, so copy
@@ -329,7 +336,7 @@ export class FrameDecoder {
       let buf = this.assembly
       if (buf === undefined) {
         try {
-          buf = uninitialized(payloadLen)
+          buf = this.pool !== undefined ? this.pool.acquire(payloadLen) : uninitialized(payloadLen)
         } catch (e) {
           throw new ProtocolError(ErrorCode.TOO_LARGE, `cannot allocate ${payloadLen} bytes for a payload: ${(e as Error).message}`, this.pendingStart)
         }
@@ -343,6 +350,7 @@ export class FrameDecoder {
       }
       if (this.assembled < payloadLen || q.length < fl) return undefined
       this.assembly = undefined
+      if (this.pool !== undefined) lease = new PayloadLease(this.pool, buf.buffer as ArrayBuffer)
       front = h.frontLen === 0 ? EMPTY_PAYLOAD : view(buf, 0, h.frontLen)
       middle = h.middleLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen, h.frontLen + h.middleLen)
       data = h.dataLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen + h.middleLen, payloadLen)
@@ -371,7 +379,7 @@ export class FrameDecoder {
     }
     this.pending = undefined
     const dataCrcChecked = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
-    return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked }
+    return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked, lease }
   }
 
   private takeFooter (): MsgFooter {

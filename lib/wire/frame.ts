@@ -2,6 +2,7 @@
 import type { ConnectMsg, ConnectReply } from './connect.ts'
 import type { EntityAddr } from './entity-addr.ts'
 import type { MsgFooter, MsgHeader } from './header.ts'
+import type { PayloadLease } from './payload-pool.ts'
 
 export interface Timespec {
   sec: number
@@ -32,6 +33,8 @@ export interface MsgFrame {
   footer: MsgFooter
   /** False when the data crc was not checked (sender set NOCRC or our crcData is off). */
   dataCrcChecked: boolean
+  /** The pooled buffer the sections were gathered in, if any: release it when they are dead. */
+  lease?: PayloadLease | undefined
 }
 
 export type FrameKind = Frame['kind']

@@ -217,6 +217,44 @@ export function defineConformance (type: MessengerType): void {
       assert.ok(growth < 16 * MiB + 150 * MiB, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
     })
 
+    it('put() gives large payloads back for reuse; a message not put keeps its bytes', async (t) => {
+      const h = new Harness(type, t)
+      const N = 48
+      const SIZE = 256 * 1024
+      const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
+      const kept: Message[] = []
+      const bad: number[] = []
+      const done = new Latch()
+      const intact = (m: Message, fill: number): boolean => m.data.length === SIZE && m.data.every((b) => b === fill)
+      srv.addDispatcherTail({
+        msDispatch: (m) => {
+          if (!intact(m, m.tid & 0xff)) bad.push(m.tid)
+          // Every eighth message is kept (never put); the rest are put at once.
+          if (m.tid % 8 === 0) kept.push(m)
+          else m.put()
+          done.inc()
+          return true
+        }
+      })
+      const cli = h.client({ name: 'client.?', policy: Policy.lossyClient() })
+      const conn = cli.connectTo(EntityType.OSD, addr)
+      for (let i = 0; i < N; i++) {
+        if (!conn.send(numbered(i, { data: new Uint8Array(SIZE).fill(i & 0xff) }))) await conn.drained()
+      }
+      await within(done.until(N), 20_000, `${N} messages`)
+      assert.deepEqual(bad, [], 'every message arrived intact')
+      assert.deepEqual(kept.filter((m) => !intact(m, m.tid & 0xff)).map((m) => m.tid), [], 'kept messages were not overwritten')
+      const pool = srv.perfDump().payload_pool as { hits: number, misses: number, released: number }
+      note(t, `pool: ${JSON.stringify(pool)}`)
+      assert.ok(pool.released >= N - kept.length - 1, `released ${pool.released}`)
+      assert.ok(pool.hits >= N / 2, `most payloads reused a buffer (hits ${pool.hits}, misses ${pool.misses})`)
+      // After put() the message no longer shows the (reused) sections; a second put() is harmless.
+      const m = kept[0]
+      m.put()
+      m.put()
+      assert.equal(m.data.length, 0)
+    })
+
     // ---- ordering -------------------------------------------------------------------------
 
     it('10 000 messages with random priorities, receiver paused: strict priority order, FIFO ties, none lost', async (t) => {
