@@ -5,8 +5,11 @@
 //   node --import tsx bench/rx-only.ts [SIZES] [ROUNDS]  (the sources, through tsx)
 //   --live   frames are made as they are fed, each 64 KiB chunk a fresh Buffer (like socket
 //            reads); run under `node --trace-gc` to see the receiver's collections
+//   --prof FILE   write a CPU profile (.cpuprofile) of the last round's receiving alone
 // Pre-encoded mode encodes each round first (not timed) and times only the receiver; SIZES run
 // one after the other in the same process, as a full bench run does.
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { parseArgs } from 'node:util'
 import { EntityType, Policy } from '../lib/index.ts'
 import { MemoryMessenger } from '../lib/messenger/memory-messenger.ts'
@@ -18,7 +21,7 @@ import { WriteBatch, encodeBanner } from '../lib/wire/encoder.ts'
 import { encodeEntityAddr } from '../lib/wire/entity-addr.ts'
 import { PACIFIC_SUPPORTED } from '../lib/wire/features.ts'
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { live: { type: 'boolean', default: false } } })
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { live: { type: 'boolean', default: false }, prof: { type: 'string' } } })
 const sizes = (positionals[0] ?? '64').split(',').map(Number)
 const rounds = Number(positionals[1] ?? 8)
 const CHUNK = 64 * 1024
@@ -94,6 +97,14 @@ function median (xs: number[]): number {
   return s[s.length >> 1]
 }
 
+let profiler: Session | undefined
+if (values.prof !== undefined) {
+  profiler = new Session()
+  profiler.connect()
+  await profiler.post('Profiler.enable')
+  await profiler.post('Profiler.setSamplingInterval', { interval: 50 })
+}
+
 for (const size of sizes) {
   const data = new Uint8Array(size).fill(9)
   const perRound = Math.max(2000, Math.min(300_000, Math.floor(60e6 / (size + 80))))
@@ -120,10 +131,15 @@ for (const size of sizes) {
       const parts: Uint8Array[] = []
       for (let i = 0; i < perRound; i++) parts.push(...frame(data))
       const chunks = cut(Buffer.concat(parts))
+      if (profiler !== undefined && r === rounds - 1) await profiler.post('Profiler.start')
       t0 = process.cpuUsage()
       await feed(chunks)
     }
     await all
+    if (profiler !== undefined && r === rounds - 1 && values.live !== true) {
+      const { profile } = await profiler.post('Profiler.stop')
+      writeFileSync(values.prof as string, JSON.stringify(profile))
+    }
     const t = process.cpuUsage(t0)
     us.push((t.user + t.system) / perRound)
     sys.push(t.system / perRound)
