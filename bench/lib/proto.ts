@@ -59,6 +59,8 @@ export interface RttResult {
   p99: number
   mean: number
   count: number
+  /** Every sample, in µs (for pooling rounds). */
+  times: number[]
 }
 
 export interface ConnectPingParams {

@@ -43,7 +43,7 @@ export function percentile (timesUs: number[]): RttResult {
   const s = [...timesUs].sort((a, b) => a - b)
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]
   const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)
-  return { p50: at(0.5), p99: at(0.99), mean, count: s.length }
+  return { p50: at(0.5), p99: at(0.99), mean, count: s.length, times: s }
 }
 
 /** Run job(0..count-1) with at most `limit` running at once. */
