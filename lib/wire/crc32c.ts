@@ -82,14 +82,14 @@ export function crc32c (buf: Uint8Array, seed = 0): number {
 }
 
 /**
- * ceph_crc32c(0, buf[start, end)) without a view of the range: the native call takes the range
+ * ceph_crc32c(seed, buf[start, end)) without a view of the range: the native call takes the range
  * itself. Measured in the receive path: a crc of 64 bytes in place in the socket chunk cost
  * half of one over a fresh view of the copy.
  */
-export function crc32cAt (buf: Uint8Array, start: number, end: number): number {
-  if (end - start < SMALL) return crc32cRange(buf, start, end)
-  if (native !== undefined) return native.crc32c(buf, 0, start, end)
-  return crc32cNodeRs(view(buf, start, end))
+export function crc32cAt (buf: Uint8Array, start: number, end: number, seed = 0): number {
+  if (end - start < SMALL) return crc32cRange(buf, start, end, seed)
+  if (native !== undefined) return native.crc32c(buf, seed >>> 0, start, end)
+  return crc32cNodeRs(view(buf, start, end), seed)
 }
 
 /** The @node-rs/crc32 path whatever is loaded (for tests and benchmarks that compare the two). */

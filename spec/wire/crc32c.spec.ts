@@ -95,6 +95,18 @@ describe('crc32c (Ceph convention)', () => {
     ), { numRuns: 300 })
   })
 
+  it('crc32cAt chains from a seed: ranges of one buffer crc as the whole (JS and native sizes)', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ maxLength: 3000 }), fc.array(fc.nat(3000), { maxLength: 5 }), fc.integer({ min: 0, max: 0xffffffff }),
+      (bytes, cuts, seed) => {
+        const points = [0, ...cuts.map((c) => Math.min(c, bytes.length)).sort((a, b) => a - b), bytes.length]
+        let c = seed
+        for (let i = 1; i < points.length; i++) c = crc32cAt(bytes, points[i - 1], points[i], c)
+        assert.equal(c, refCrc32c(bytes, seed))
+      }
+    ), { numRuns: 300 })
+  })
+
   it('chains: crc(crc(s, a), b) = crc(s, a + b), and crc32cList agrees', () => {
     fc.assert(fc.property(
       fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 6 }), fc.integer({ min: 0, max: 0xffffffff }),

@@ -269,6 +269,32 @@ describe('decoder: specific failures', () => {
     expectCode(() => decodeAll(new FrameDecoder({ role: 'server' }), c), ErrorCode.BAD_FRONT_CRC, CLIENT_AT.mping + 1 + HEADER_LEN)
   })
 
+  it('a large payload gathered across chunks: each section\'s crc still checked', () => {
+    const big = { maxFrontLen: 1 << 20, maxMiddleLen: 1 << 20, maxDataLen: 1 << 20 }
+    const bytes = concat(encodeMessage(message(70_000, 30_000, 200_000), true))
+    const decodeIn = (b: Uint8Array, chunk: number): Frame[] => {
+      const dec = tagsDecoder({ limits: big })
+      const out: Frame[] = []
+      for (let at = 0; at < b.length; at += chunk) {
+        dec.push(b.subarray(at, Math.min(b.length, at + chunk)))
+        out.push(...dec.drain())
+      }
+      return out
+    }
+    for (const chunk of [4096, 65_536, 99_991]) {
+      const [f] = decodeIn(bytes, chunk)
+      assert.ok(f.kind === 'msg' && f.front.length === 70_000 && f.middle.length === 30_000 && f.data.length === 200_000)
+      assert.ok(f.data.every((x, i) => x === (i & 0xff)))
+      const at = 1 + HEADER_LEN
+      for (const [offset, code] of [[at + 5, ErrorCode.BAD_FRONT_CRC], [at + 69_999, ErrorCode.BAD_FRONT_CRC], [at + 70_000, ErrorCode.BAD_MIDDLE_CRC],
+        [at + 99_999, ErrorCode.BAD_MIDDLE_CRC], [at + 100_000, ErrorCode.BAD_DATA_CRC], [at + 299_999, ErrorCode.BAD_DATA_CRC]] as const) {
+        const bad = bytes.slice()
+        bad[offset] ^= 0x10
+        expectCode(() => decodeIn(bad, chunk), code)
+      }
+    }
+  })
+
   it('bad middle crc and bad data crc', () => {
     const bytes = concat(encodeMessage(message(10, 20, 100), true))
     const m = bytes.slice()
