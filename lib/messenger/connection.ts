@@ -949,7 +949,18 @@ export class Connection {
         if (this.sock !== sock || (this.state as ConnectionState) === 'closed') break
         f = dec.next()
       }
-      if (!await reader.fill()) {
+      // Take a queued chunk at once; else wait on the socket itself (one promise hop per wake-up).
+      let more = reader.poll()
+      while (more === undefined) {
+        const w = reader.readable()
+        if (w === undefined) {
+          more = await reader.fill()
+        } else {
+          await w
+          more = reader.poll()
+        }
+      }
+      if (!more) {
         dec.end()
         return new MessengerError(MessengerErrorCode.PEER_CLOSED, 'peer closed the connection')
       }

@@ -44,25 +44,47 @@ class MemorySocket implements MsgrSocket {
     this.remote = remote
   }
 
+  /** Chunks taken from the pipe in one go (the writers were told there is room), read one by one. */
+  private pending: Uint8Array[] = []
+  private pendingAt = 0
+
   get source (): AsyncIterable<Uint8Array> {
-    const rx = this.rx
     return {
-      [Symbol.asyncIterator]: async function * () {
+      [Symbol.asyncIterator]: async function * (this: MemorySocket) {
         while (true) {
-          if (rx.error !== undefined) throw rx.error
-          if (rx.chunks.length > 0) {
-            const batch = rx.chunks
-            rx.chunks = []
-            rx.bytes = 0
-            rx.notifyWriters()
-            for (const c of batch) yield c
-            continue
-          }
-          if (rx.ended) return
-          await new Promise<void>((resolve) => { rx.wake = resolve })
+          const c = this.read()
+          if (c === null) return
+          if (c !== undefined) yield c
+          else await this.readable()
         }
-      }
+      }.bind(this)
     }
+  }
+
+  read (): Uint8Array | null | undefined {
+    if (this.pendingAt < this.pending.length) {
+      const c = this.pending[this.pendingAt++]
+      if (this.pendingAt === this.pending.length) { this.pending = []; this.pendingAt = 0 }
+      return c
+    }
+    const rx = this.rx
+    if (rx.error !== undefined) throw rx.error
+    if (rx.chunks.length > 0) {
+      this.pending = rx.chunks
+      this.pendingAt = 0
+      rx.chunks = []
+      rx.bytes = 0
+      rx.notifyWriters()
+      return this.read()
+    }
+    if (rx.ended) return null
+    return undefined
+  }
+
+  readable (): Promise<void> {
+    const rx = this.rx
+    if (this.pendingAt < this.pending.length || rx.chunks.length > 0 || rx.error !== undefined || rx.ended) return Promise.resolve()
+    return new Promise<void>((resolve) => { rx.wake = resolve })
   }
 
   write (bufs: Uint8Array[]): Promise<void> | undefined {

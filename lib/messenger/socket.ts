@@ -12,6 +12,14 @@ export interface MsgrSocket {
   /** Received bytes; iterate once. Ends at EOF; throws on a socket error. */
   readonly source: AsyncIterable<Uint8Array>
   /**
+   * Optional pull form of `source` (use one or the other): the next received chunk if one is
+   * queued, null at EOF, undefined when nothing has arrived yet; throws the socket's error. It
+   * lets a reader take what is queued without a promise per chunk.
+   */
+  read?: () => Uint8Array | null | undefined
+  /** With read(): resolves once read() has something to return (a chunk, EOF or an error). */
+  readable?: () => Promise<void>
+  /**
    * Queue buffers for sending as one batch (one writev). Returns a promise when the transport's
    * buffer is above its high-water mark: the writer awaits it before writing more.
    */

@@ -6,6 +6,8 @@ import type { Socket } from 'node:net'
 import type { MsgrSocket, SocketAddress } from './socket.ts'
 
 const EMPTY = new Uint8Array(0)
+/** A reader that stops pulling lets at most this much queue before the socket is paused. */
+const READ_HIGH_WATER = 256 * 1024
 
 function family (f: string | number | undefined): number {
   return f === 'IPv6' || f === 6 ? 6 : 4
@@ -30,58 +32,90 @@ export class TcpSocket implements MsgrSocket {
     this.source = { [Symbol.asyncIterator]: () => this.reader() }
     this.local = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0, family: family(socket.localFamily) }
     this.remote = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, family: family(socket.remoteFamily) }
+    // Listen from the start, so an error before the first read is not lost.
+    this.listen()
   }
 
-  private reader (readHighWater = 256 * 1024): AsyncIterator<Uint8Array> {
+  // The receive queue, filled by 'data' events and emptied by read().
+  private readonly queue: Uint8Array[] = []
+  private head = 0
+  private queued = 0
+  private ended = false
+  private error: Error | undefined
+  private wake: (() => void) | undefined
+  private listening = false
+
+  private readonly onData = (b: Buffer): void => {
+    this.queue.push(b)
+    this.queued += b.length
+    if (this.queued >= READ_HIGH_WATER) this.socket.pause()
+    this.notify()
+  }
+
+  private readonly onEnd = (): void => { this.ended = true; this.notify() }
+  private readonly onError = (e: Error): void => { this.error = e; this.notify() }
+
+  private notify (): void {
+    const w = this.wake
+    this.wake = undefined
+    w?.()
+  }
+
+  private listen (): void {
+    if (this.listening) return
+    this.listening = true
     const s = this.socket
-    const queue: Uint8Array[] = []
-    let head = 0
-    let queued = 0
-    let ended = false
-    let error: Error | undefined
-    let wake: (() => void) | undefined
-    const notify = (): void => {
-      const w = wake
-      wake = undefined
-      w?.()
+    s.on('data', this.onData)
+    s.on('end', this.onEnd)
+    s.on('close', this.onEnd)
+    s.on('error', this.onError)
+  }
+
+  private detach (): void {
+    const s = this.socket
+    s.off('data', this.onData)
+    s.off('end', this.onEnd)
+    s.off('close', this.onEnd)
+    s.off('error', this.onError)
+  }
+
+  read (): Uint8Array | null | undefined {
+    this.listen()
+    const q = this.queue
+    if (this.head < q.length) {
+      const value = q[this.head]
+      q[this.head++] = EMPTY
+      if (this.head === q.length) { q.length = 0; this.head = 0 }
+      this.queued -= value.length
+      const s = this.socket
+      if (this.queued < READ_HIGH_WATER && s.isPaused() && !s.destroyed) s.resume()
+      return value
     }
-    const onData = (b: Buffer): void => {
-      queue.push(b)
-      queued += b.length
-      if (queued >= readHighWater) s.pause()
-      notify()
-    }
-    const onEnd = (): void => { ended = true; notify() }
-    const onError = (e: Error): void => { error = e; notify() }
-    const detach = (): void => {
-      s.off('data', onData)
-      s.off('end', onEnd)
-      s.off('close', onEnd)
-      s.off('error', onError)
-    }
-    s.on('data', onData)
-    s.on('end', onEnd)
-    s.on('close', onEnd)
-    s.on('error', onError)
+    if (this.error !== undefined) { this.detach(); throw this.error }
+    if (this.ended || this.socket.destroyed) { this.detach(); return null }
+    return undefined
+  }
+
+  readable (): Promise<void> {
+    this.listen()
+    if (this.head < this.queue.length || this.error !== undefined || this.ended || this.socket.destroyed) return Promise.resolve()
+    return new Promise<void>((resolve) => { this.wake = resolve })
+  }
+
+  private reader (): AsyncIterator<Uint8Array> {
+    this.listen()
     const done: IteratorResult<Uint8Array> = { done: true, value: undefined }
     return {
       next: async (): Promise<IteratorResult<Uint8Array>> => {
         while (true) {
-          if (head < queue.length) {
-            const value = queue[head]
-            queue[head++] = EMPTY
-            if (head === queue.length) { queue.length = 0; head = 0 }
-            queued -= value.length
-            if (queued < readHighWater && s.isPaused() && !s.destroyed) s.resume()
-            return { done: false, value }
-          }
-          if (error !== undefined) { detach(); throw error }
-          if (ended || s.destroyed) { detach(); return done }
-          await new Promise<void>((resolve) => { wake = resolve })
+          const value = this.read()
+          if (value === null) return done
+          if (value !== undefined) return { done: false, value }
+          await this.readable()
         }
       },
       return: async (): Promise<IteratorResult<Uint8Array>> => {
-        detach()
+        this.detach()
         return done
       }
     }
