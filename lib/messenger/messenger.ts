@@ -224,6 +224,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       crcHeader: cfg.crcHeader,
       crcData: cfg.crcData,
       copyBelow: cfg.copyBelow,
+      // The read loop is done with each frame before it asks for the next.
+      reuseFrames: true,
       ...(this.payloadPool !== undefined ? { pool: this.payloadPool } : {})
     })
   }

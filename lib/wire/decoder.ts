@@ -18,8 +18,8 @@ import { crc32cAt } from './crc32c.ts'
 import { decodeEntityAddr } from './entity-addr.ts'
 import { ErrorCode, ProtocolError } from './errors.ts'
 import { DEFAULT_FEATURES_SUPPORTED, Feature } from './features.ts'
-import type { Frame, Timespec } from './frame.ts'
-import { decodeFooter, decodeHeader, headerCrc, readU32 } from './header.ts'
+import type { Frame, MsgFrame, Timespec } from './frame.ts'
+import { blankFooter, blankHeader, decodeFooterInto, decodeHeaderInto, headerCrc, readU32 } from './header.ts'
 import type { MsgFooter, MsgHeader } from './header.ts'
 import type { EntityName } from './entity-name.ts'
 import { ByteQueue, uninitialized } from './byte-queue.ts'
@@ -49,6 +49,12 @@ export interface DecoderOptions {
   copyBelow?: number
   /** Where large payloads that span chunks are gathered (reused once their message is put()). */
   pool?: PayloadPool
+  /**
+   * Return the same MsgFrame object (with the same header and footer objects) for every
+   * message, refilled: no three objects per message. The caller must be done with a frame
+   * (its sections stay valid; they are never reused) before it asks for the next one.
+   */
+  reuseFrames?: boolean
 }
 
 export class FrameDecoder {
@@ -60,6 +66,8 @@ export class FrameDecoder {
   private readonly crcData: boolean
   private readonly copyBelow: number
   private readonly pool: PayloadPool | undefined
+  /** With reuseFrames: the one frame, header and footer refilled for each message. */
+  private readonly msgFrame: MsgFrame | undefined
   private phaseNow: Phase
   private msgAuth: boolean
   private footerLen: number
@@ -93,6 +101,9 @@ export class FrameDecoder {
     this.crcData = opts.crcData ?? true
     this.copyBelow = opts.copyBelow ?? 0
     this.pool = opts.pool
+    this.msgFrame = opts.reuseFrames === true
+      ? { kind: 'msg', header: blankHeader(), front: EMPTY_PAYLOAD, middle: EMPTY_PAYLOAD, data: EMPTY_PAYLOAD, footer: blankFooter(), dataCrcChecked: false, lease: undefined }
+      : undefined
     this.phaseNow = opts.phase ?? 'banner'
     this.msgAuth = opts.msgAuth ?? true
     this.footerLen = this.msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
@@ -294,7 +305,7 @@ export class FrameDecoder {
       buf = q.peek(1 + HEADER_LEN)
       at = 1
     }
-    const header = decodeHeader(buf, at, this.lastSrc)
+    const header = decodeHeaderInto(this.msgFrame?.header ?? blankHeader(), buf, at, this.lastSrc)
     this.lastSrc = header.src
     if (this.crcHeader) {
       const crc = headerCrc(buf, at)
@@ -370,7 +381,7 @@ export class FrameDecoder {
       const o = q.headOffset
       const m = o + h.frontLen
       const d = m + h.middleLen
-      footer = decodeFooter(c, o + payloadLen, this.msgAuth)
+      footer = decodeFooterInto(this.msgFrame?.footer ?? blankFooter(), c, o + payloadLen, this.msgAuth)
       this.verify(h, footer, base, c, o, c, m, c, d)
       front = this.takePayload(h.frontLen)
       middle = this.takePayload(h.middleLen)
@@ -386,16 +397,24 @@ export class FrameDecoder {
     }
     this.pending = undefined
     const dataCrcChecked = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
-    return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked, lease }
+    const f = this.msgFrame
+    if (f === undefined) return { kind: 'msg', header: h, front, middle, data, footer, dataCrcChecked, lease }
+    f.front = front
+    f.middle = middle
+    f.data = data
+    f.dataCrcChecked = dataCrcChecked
+    f.lease = lease
+    return f
   }
 
   private takeFooter (): MsgFooter {
     const q = this.q
     const fl = this.footerLen
     // In place when the footer lies in one chunk (the usual case), else from a copy.
+    const into = this.msgFrame?.footer ?? blankFooter()
     const footer = q.contiguousLength() >= fl
-      ? decodeFooter(q.headChunk(), q.headOffset, this.msgAuth)
-      : decodeFooter(q.peek(fl), 0, this.msgAuth)
+      ? decodeFooterInto(into, q.headChunk(), q.headOffset, this.msgAuth)
+      : decodeFooterInto(into, q.peek(fl), 0, this.msgAuth)
     q.skip(fl)
     return footer
   }

@@ -72,23 +72,39 @@ function writeS64 (out: Uint8Array, at: number, v: number): void {
  * that (never mutated) EntityName saves an object per message.
  */
 export function decodeHeader (b: Uint8Array, at = 0, prevSrc?: EntityName): MsgHeader {
+  return decodeHeaderInto(blankHeader(), b, at, prevSrc)
+}
+
+const NO_SRC: EntityName = Object.freeze({ type: 0, num: 0 })
+
+/** A header of zeros, to decode into. */
+export function blankHeader (): MsgHeader {
+  return { seq: 0, tid: 0, type: 0, priority: 0, version: 0, frontLen: 0, middleLen: 0, dataLen: 0, dataOff: 0, src: NO_SRC, compatVersion: 0, reserved: 0, crc: 0 }
+}
+
+/** A footer of zeros, to decode into. */
+export function blankFooter (): MsgFooter {
+  return { frontCrc: 0, middleCrc: 0, dataCrc: 0, sig: 0n, flags: 0 }
+}
+
+/** decodeHeader into an existing header object (a reader that reuses one per connection). */
+export function decodeHeaderInto (h: MsgHeader, b: Uint8Array, at: number, prevSrc?: EntityName): MsgHeader {
   const srcType = b[at + 36]
   const srcNum = readS64(b, at + 37)
-  return {
-    seq: readU64(b, at),
-    tid: readU64(b, at + 8),
-    type: u16(b, at + 16),
-    priority: u16(b, at + 18),
-    version: u16(b, at + 20),
-    frontLen: u32(b, at + 22),
-    middleLen: u32(b, at + 26),
-    dataLen: u32(b, at + 30),
-    dataOff: u16(b, at + 34),
-    src: prevSrc !== undefined && prevSrc.type === srcType && prevSrc.num === srcNum ? prevSrc : { type: srcType, num: srcNum },
-    compatVersion: u16(b, at + 45),
-    reserved: u16(b, at + 47),
-    crc: u32(b, at + 49)
-  }
+  h.seq = readU64(b, at)
+  h.tid = readU64(b, at + 8)
+  h.type = u16(b, at + 16)
+  h.priority = u16(b, at + 18)
+  h.version = u16(b, at + 20)
+  h.frontLen = u32(b, at + 22)
+  h.middleLen = u32(b, at + 26)
+  h.dataLen = u32(b, at + 30)
+  h.dataOff = u16(b, at + 34)
+  h.src = prevSrc !== undefined && prevSrc.type === srcType && prevSrc.num === srcNum ? prevSrc : { type: srcType, num: srcNum }
+  h.compatVersion = u16(b, at + 45)
+  h.reserved = u16(b, at + 47)
+  h.crc = u32(b, at + 49)
+  return h
 }
 
 export function headerCrc (b: Uint8Array, at = 0): number {
@@ -138,19 +154,25 @@ export function footerLen (msgAuth: boolean): number {
 }
 
 export function decodeFooter (b: Uint8Array, at: number, msgAuth: boolean): MsgFooter {
+  return decodeFooterInto(blankFooter(), b, at, msgAuth)
+}
+
+/** decodeFooter into an existing footer object. */
+export function decodeFooterInto (f: MsgFooter, b: Uint8Array, at: number, msgAuth: boolean): MsgFooter {
+  f.frontCrc = u32(b, at)
+  f.middleCrc = u32(b, at + 4)
+  f.dataCrc = u32(b, at + 8)
   if (msgAuth) {
     const lo = u32(b, at + 12)
     const hi = u32(b, at + 16)
-    return {
-      frontCrc: u32(b, at),
-      middleCrc: u32(b, at + 4),
-      dataCrc: u32(b, at + 8),
-      // Unsigned messages (all of them without cephx signing) skip the BigInt arithmetic.
-      sig: (hi | lo) === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo),
-      flags: b[at + 20]
-    }
+    // Unsigned messages (all of them without cephx signing) skip the BigInt arithmetic.
+    f.sig = (hi | lo) === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo)
+    f.flags = b[at + 20]
+  } else {
+    f.sig = 0n
+    f.flags = b[at + 12]
   }
-  return { frontCrc: u32(b, at), middleCrc: u32(b, at + 4), dataCrc: u32(b, at + 8), sig: 0n, flags: b[at + 12] }
+  return f
 }
 
 export function encodeFooterInto (f: MsgFooter, out: Uint8Array, at: number, msgAuth: boolean): void {

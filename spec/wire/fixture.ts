@@ -59,7 +59,8 @@ export function decodeChunks (role: 'client' | 'server', chunks: Iterable<Uint8A
     dec.push(chunk)
     while (true) {
       const f = dec.next()
-      if (f !== undefined) { out.push(f); continue }
+      // A reused frame is refilled by the next call: keep a copy.
+      if (f !== undefined) { out.push(f.kind === 'msg' && decOpts.reuseFrames === true ? { ...f, header: { ...f.header }, footer: { ...f.footer } } : f); continue }
       if (dec.phase !== 'paused') break
       dec.expect(afterConnect)
     }

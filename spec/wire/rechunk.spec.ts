@@ -17,13 +17,18 @@ const streams = [
 
 const variants: Array<[string, DriveOptions]> = [
   ['payloads as views', {}],
-  ['payloads copied (copyBelow)', { copyBelow: 4096 }]
+  ['payloads copied (copyBelow)', { copyBelow: 4096 }],
+  ['frames reused (reuseFrames)', { reuseFrames: true }]
 ]
 
 for (const { name, role, bytes } of streams) {
   for (const [variant, opts] of variants) {
     describe(`rechunk ${name}, ${variant}`, () => {
       const whole = decodeChunks(role, [bytes], opts)
+
+      it('the same frames as a fresh decode', () => {
+        assert.deepEqual(whole, decodeChunks(role, [bytes]))
+      })
 
       it('1-byte chunks', () => {
         const ones = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1))
