@@ -3,6 +3,7 @@
 // (uint8arraylist does the same in general form; this is the small subset the decoder needs,
 // without its per-call searches over the chunk list.)
 
+import { crc32c, crc32cCopy } from './crc32c.ts'
 import { view } from './view.ts'
 
 const EMPTY = new Uint8Array(0)
@@ -119,8 +120,14 @@ export class ByteQueue {
     return out
   }
 
-  /** Consume n bytes and return them as a fresh copy (no reference to the chunk is kept). */
-  takeCopy (n: number): Uint8Array {
+  /** The crc32c of what the last takeCopy(n, true) copied. */
+  copyCrc = 0
+
+  /**
+   * Consume n bytes and return them as a fresh copy (no reference to the chunk is kept). With
+   * `withCrc`, their crc32c is left in copyCrc (computed while copying, for short ones).
+   */
+  takeCopy (n: number, withCrc = false): Uint8Array {
     const c = this.chunks[this.head]
     if (n <= SMALL_COPY && c !== undefined && c.length - this.headOff >= n) {
       // Short and inside one chunk (small payloads, the common case): copied four bytes at a
@@ -131,15 +138,20 @@ export class ByteQueue {
       const dst = slabDv
       const off = this.headOff
       const src = this.viewOf(c)
-      let i = 0
-      for (; i + 4 <= n; i += 4) dst.setInt32(at + i, src.getInt32(off + i))
-      for (; i < n; i++) out[i] = c[off + i]
+      if (withCrc) {
+        this.copyCrc = crc32cCopy(src, off, dst, at, n)
+      } else {
+        let i = 0
+        for (; i + 4 <= n; i += 4) dst.setInt32(at + i, src.getInt32(off + i))
+        for (; i < n; i++) out[i] = c[off + i]
+      }
       this.skip(n)
       return out
     }
     const out = uninitialized(n)
     this.copyTo(out, n)
     this.skip(n)
+    if (withCrc) this.copyCrc = crc32c(out)
     return out
   }
 

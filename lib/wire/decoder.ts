@@ -14,7 +14,7 @@ import {
   FooterFlag, HEADER_LEN, Tag, TIMESPEC_LEN
 } from './constants.ts'
 import { decodeConnectFixed, decodeConnectReplyFixed, readU64 } from './connect.ts'
-import { crc32cAt } from './crc32c.ts'
+import { crc32c, crc32cAt } from './crc32c.ts'
 import { decodeEntityAddr } from './entity-addr.ts'
 import { ErrorCode, ProtocolError } from './errors.ts'
 import { DEFAULT_FEATURES_SUPPORTED, Feature } from './features.ts'
@@ -88,10 +88,12 @@ export class FrameDecoder {
   private assembly: Uint8Array | undefined
   private assembled = 0
   /**
-   * Running crcs of the gathered sections, computed as each piece is copied in, while it is
-   * still in the cache (a second pass over a 1 MiB payload afterwards reads it from memory).
+   * The crcs of the sections (front, middle, data) as computed, for checkCrcs(). A gathered
+   * payload's are chained as each piece is copied in, while it is still in the cache (a second
+   * pass over a 1 MiB payload afterwards reads it from memory); a small copied one's are
+   * computed by the copy itself.
    */
-  private asmCrc = [0, 0, 0]
+  private readonly crcs = [0, 0, 0]
 
   constructor (opts: DecoderOptions) {
     this.role = opts.role
@@ -358,7 +360,7 @@ export class FrameDecoder {
         }
         this.assembly = buf
         this.assembled = 0
-        this.asmCrc[0] = this.asmCrc[1] = this.asmCrc[2] = 0
+        this.crcs[0] = this.crcs[1] = this.crcs[2] = 0
       }
       const n = Math.min(q.length, payloadLen - this.assembled)
       if (n > 0) {
@@ -373,27 +375,30 @@ export class FrameDecoder {
       middle = h.middleLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen, h.frontLen + h.middleLen)
       data = h.dataLen === 0 ? EMPTY_PAYLOAD : view(buf, h.frontLen + h.middleLen, payloadLen)
       footer = this.takeFooter()
-      this.verifyGathered(h, footer, base)
+      this.checkCrcs(h, footer, base)
     } else if (q.contiguousLength() >= total) {
-      // The whole message is in this chunk (small ones nearly always are): check it in place,
-      // then take the sections. A crc over a range of the chunk needs no view of its own.
-      const c = q.headChunk()
-      const o = q.headOffset
-      const m = o + h.frontLen
-      const d = m + h.middleLen
-      footer = decodeFooterInto(this.msgFrame?.footer ?? blankFooter(), c, o + payloadLen, this.msgAuth)
-      this.verify(h, footer, base, c, o, c, m, c, d)
-      front = this.takePayload(h.frontLen)
-      middle = this.takePayload(h.middleLen)
-      data = this.takePayload(h.dataLen)
+      // The whole message is in this chunk (small ones nearly always are): read the footer in
+      // place, then take the sections, each crc computed over the chunk or by the copy.
+      footer = decodeFooterInto(this.msgFrame?.footer ?? blankFooter(), q.headChunk(), q.headOffset + payloadLen, this.msgAuth)
+      const ch = this.crcHeader
+      front = this.takeSection(h.frontLen, ch, 0)
+      middle = this.takeSection(h.middleLen, ch, 1)
+      data = this.takeSection(h.dataLen, this.crcData && (footer.flags & FooterFlag.NOCRC) === 0, 2)
       q.skip(fl)
+      this.checkCrcs(h, footer, base)
     } else {
       if (q.length < total) return undefined
       front = this.takePayload(h.frontLen)
       middle = this.takePayload(h.middleLen)
       data = this.takePayload(h.dataLen)
       footer = this.takeFooter()
-      this.verify(h, footer, base, front, 0, middle, 0, data, 0)
+      const c = this.crcs
+      if (this.crcHeader) {
+        c[0] = crcOf(front)
+        c[1] = crcOf(middle)
+      }
+      if (this.crcData && (footer.flags & FooterFlag.NOCRC) === 0) c[2] = crcOf(data)
+      this.checkCrcs(h, footer, base)
     }
     this.pending = undefined
     const dataCrcChecked = this.crcData && (footer.flags & FooterFlag.NOCRC) === 0
@@ -428,7 +433,7 @@ export class FrameDecoder {
   private crcGathered (h: MsgHeader, buf: Uint8Array, from: number, to: number): void {
     const ends0 = h.frontLen
     const ends1 = ends0 + h.middleLen
-    const c = this.asmCrc
+    const c = this.crcs
     if (this.crcHeader) {
       if (from < ends0) c[0] = crc32cAt(buf, from, Math.min(to, ends0), c[0])
       if (from < ends1 && to > ends0) c[1] = crc32cAt(buf, Math.max(from, ends0), Math.min(to, ends1), c[1])
@@ -436,10 +441,15 @@ export class FrameDecoder {
     if (this.crcData && to > ends1) c[2] = crc32cAt(buf, Math.max(from, ends1), to, c[2])
   }
 
-  /** verify() for a gathered payload, whose crcs were computed while it was copied in. */
-  private verifyGathered (h: MsgHeader, footer: MsgFooter, base: number): void {
-    this.checkComplete(h, footer, base)
-    const c = this.asmCrc
+  /**
+   * Check a message's footer: COMPLETE, and as configured the crcs of its sections against the
+   * ones computed (this.crcs; each is computed only when it is to be checked).
+   */
+  private checkCrcs (h: MsgHeader, footer: MsgFooter, base: number): void {
+    if ((footer.flags & FooterFlag.COMPLETE) === 0) {
+      throw new ProtocolError(ErrorCode.MSG_ABORTED, 'footer lacks the COMPLETE flag', base + h.frontLen + h.middleLen + h.dataLen + this.footerLen - 1)
+    }
+    const c = this.crcs
     if (this.crcHeader) {
       if (c[0] !== footer.frontCrc) throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
       if (c[1] !== footer.middleCrc) throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
@@ -449,21 +459,23 @@ export class FrameDecoder {
     }
   }
 
-  private checkComplete (h: MsgHeader, footer: MsgFooter, base: number): void {
-    if ((footer.flags & FooterFlag.COMPLETE) === 0) {
-      throw new ProtocolError(ErrorCode.MSG_ABORTED, 'footer lacks the COMPLETE flag', base + h.frontLen + h.middleLen + h.dataLen + this.footerLen - 1)
+  /**
+   * Take the next n bytes, which lie in the head chunk, as section `i`; with `check`, its crc
+   * goes to crcs[i].
+   */
+  private takeSection (n: number, check: boolean, i: number): Uint8Array {
+    const q = this.q
+    if (n === 0) {
+      this.crcs[i] = 0
+      return EMPTY_PAYLOAD
     }
-  }
-
-  private verify (h: MsgHeader, footer: MsgFooter, base: number, fb: Uint8Array, fs: number, mb: Uint8Array, ms: number, db: Uint8Array, ds: number): void {
-    this.checkComplete(h, footer, base)
-    if (this.crcHeader) {
-      if (crcOf(fb, fs, fs + h.frontLen) !== footer.frontCrc) throw new ProtocolError(ErrorCode.BAD_FRONT_CRC, 'front crc mismatch', base)
-      if (crcOf(mb, ms, ms + h.middleLen) !== footer.middleCrc) throw new ProtocolError(ErrorCode.BAD_MIDDLE_CRC, 'middle crc mismatch', base + h.frontLen)
+    if (n < this.copyBelow) {
+      const out = q.takeCopy(n, check)
+      if (check) this.crcs[i] = q.copyCrc
+      return out
     }
-    if (this.crcData && (footer.flags & FooterFlag.NOCRC) === 0 && crcOf(db, ds, ds + h.dataLen) !== footer.dataCrc) {
-      throw new ProtocolError(ErrorCode.BAD_DATA_CRC, 'data crc mismatch', base + h.frontLen + h.middleLen)
-    }
+    if (check) this.crcs[i] = crc32cAt(q.headChunk(), q.headOffset, q.headOffset + n)
+    return q.take(n)
   }
 
   private takePayload (n: number): Uint8Array {
@@ -474,9 +486,9 @@ export class FrameDecoder {
 
 const EMPTY_PAYLOAD = new Uint8Array(0)
 
-/** crc of b[start, end): 0 for an empty range (what an empty section's footer field holds). */
-function crcOf (b: Uint8Array, start: number, end: number): number {
-  return end === start ? 0 : crc32cAt(b, start, end)
+/** crc of a section: 0 when empty (what an empty section's footer field holds). */
+function crcOf (b: Uint8Array): number {
+  return b.length === 0 ? 0 : crc32c(b)
 }
 
 /**

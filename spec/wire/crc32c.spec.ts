@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { crc32c, crc32cAt, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
+import { crc32c, crc32cAt, crc32cCopy, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
 import { CLIENT_AT, clientBytes } from './fixture.ts'
 
 // Reference: the 10-line table implementation of Ceph's convention (reflected Castagnoli,
@@ -68,6 +68,22 @@ describe('crc32c (Ceph convention)', () => {
       assert.equal(crc32c(view, 0), refCrc32c(view, 0), `length ${n}`)
       assert.equal(crc32c(view, 0x12345678), refCrc32c(view, 0x12345678), `length ${n}, seeded`)
     }
+  })
+
+  it('crc32cCopy copies the range exactly and returns its crc', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ maxLength: 300 }), fc.nat(300), fc.nat(300), fc.nat(64), fc.integer({ min: 0, max: 0xffffffff }),
+      (bytes, x, y, dstAt, seed) => {
+        const start = Math.min(x, y, bytes.length)
+        const end = Math.min(Math.max(x, y), bytes.length)
+        const n = end - start
+        const dst = new Uint8Array(n + 128).fill(0xee)
+        const crc = crc32cCopy(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), start, new DataView(dst.buffer), dstAt, n, seed)
+        assert.equal(crc, refCrc32c(bytes.subarray(start, end), seed))
+        assert.deepEqual(dst.subarray(dstAt, dstAt + n), bytes.subarray(start, end))
+        assert.ok(dst.subarray(0, dstAt).every((b) => b === 0xee) && dst.subarray(dstAt + n).every((b) => b === 0xee), 'nothing written outside')
+      }
+    ), { numRuns: 500 })
   })
 
   it('crc32cRange covers [start, end) in place', () => {
