@@ -85,6 +85,12 @@ export class ByteQueue {
     return this.chunks[this.head] ?? EMPTY
   }
 
+  /** A DataView of the head chunk (offsets as in the chunk), made once per chunk. */
+  headView (): DataView {
+    const c = this.chunks[this.head]
+    return c === undefined ? EMPTY_DV : this.viewOf(c)
+  }
+
   get headOffset (): number {
     return this.headOff
   }

@@ -19,7 +19,7 @@ import { decodeEntityAddr } from './entity-addr.ts'
 import { ErrorCode, ProtocolError } from './errors.ts'
 import { DEFAULT_FEATURES_SUPPORTED, Feature } from './features.ts'
 import type { Frame, MsgFrame, Timespec } from './frame.ts'
-import { blankFooter, blankHeader, decodeFooterInto, decodeHeaderInto, headerCrc, readU32 } from './header.ts'
+import { blankFooter, blankHeader, decodeFooterInto, decodeFooterView, decodeHeaderInto, decodeHeaderView, headerCrc, readU32 } from './header.ts'
 import type { MsgFooter, MsgHeader } from './header.ts'
 import type { EntityName } from './entity-name.ts'
 import { ByteQueue, uninitialized } from './byte-queue.ts'
@@ -300,14 +300,17 @@ export class FrameDecoder {
     // Parse in place when the header lies in one chunk (the common case), else from a copy.
     let buf: Uint8Array
     let at: number
+    let header: MsgHeader
+    const into = this.msgFrame?.header ?? blankHeader()
     if (q.contiguousLength() >= 1 + HEADER_LEN) {
       buf = q.headChunk()
       at = q.headOffset + 1
+      header = decodeHeaderView(into, q.headView(), at, this.lastSrc)
     } else {
       buf = q.peek(1 + HEADER_LEN)
       at = 1
+      header = decodeHeaderInto(into, buf, at, this.lastSrc)
     }
-    const header = decodeHeaderInto(this.msgFrame?.header ?? blankHeader(), buf, at, this.lastSrc)
     this.lastSrc = header.src
     if (this.crcHeader) {
       const crc = headerCrc(buf, at)
@@ -379,7 +382,7 @@ export class FrameDecoder {
     } else if (q.contiguousLength() >= total) {
       // The whole message is in this chunk (small ones nearly always are): read the footer in
       // place, then take the sections, each crc computed over the chunk or by the copy.
-      footer = decodeFooterInto(this.msgFrame?.footer ?? blankFooter(), q.headChunk(), q.headOffset + payloadLen, this.msgAuth)
+      footer = decodeFooterView(this.msgFrame?.footer ?? blankFooter(), q.headView(), q.headOffset + payloadLen, this.msgAuth)
       const ch = this.crcHeader
       front = this.takeSection(h.frontLen, ch, 0)
       middle = this.takeSection(h.middleLen, ch, 1)
@@ -418,7 +421,7 @@ export class FrameDecoder {
     // In place when the footer lies in one chunk (the usual case), else from a copy.
     const into = this.msgFrame?.footer ?? blankFooter()
     const footer = q.contiguousLength() >= fl
-      ? decodeFooterInto(into, q.headChunk(), q.headOffset, this.msgAuth)
+      ? decodeFooterView(into, q.headView(), q.headOffset, this.msgAuth)
       : decodeFooterInto(into, q.peek(fl), 0, this.msgAuth)
     q.skip(fl)
     return footer
