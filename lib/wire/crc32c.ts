@@ -100,6 +100,37 @@ export function crc32cCopy (src: DataView, so: number, dst: DataView, doff: numb
   return c >>> 0
 }
 
+/**
+ * Copy src into dst at `at` (`dv`: a DataView of dst with the same offsets) and return
+ * ceph_crc32c(0, src). Short ones go through the JS tables in the same pass as the copy; longer
+ * ones are copied and handed to the native crc.
+ */
+export function crc32cCopyInto (src: Uint8Array, dst: Uint8Array, dv: DataView, at: number): number {
+  const n = src.length
+  if (n >= SMALL) {
+    dst.set(src, at)
+    return crc32c(src)
+  }
+  let c = 0
+  let i = 0
+  const n8 = n - (n & 7)
+  for (; i < n8; i += 8) {
+    const a = src[i] | (src[i + 1] << 8) | (src[i + 2] << 16) | (src[i + 3] << 24)
+    const b = src[i + 4] | (src[i + 5] << 8) | (src[i + 6] << 16) | (src[i + 7] << 24)
+    dv.setInt32(at + i, a, true)
+    dv.setInt32(at + i + 4, b, true)
+    const lo = c ^ a
+    c = T[1792 + (lo & 0xff)] ^ T[1536 + ((lo >>> 8) & 0xff)] ^ T[1280 + ((lo >>> 16) & 0xff)] ^ T[1024 + (lo >>> 24)] ^
+      T[768 + (b & 0xff)] ^ T[512 + ((b >>> 8) & 0xff)] ^ T[256 + ((b >>> 16) & 0xff)] ^ T[b >>> 24]
+  }
+  for (; i < n; i++) {
+    const x = src[i]
+    dst[at + i] = x
+    c = T[(c ^ x) & 0xff] ^ (c >>> 8)
+  }
+  return c >>> 0
+}
+
 /** ceph_crc32c(seed, buf). Chain calls to cover a buffer in pieces: crc(crc(s, a), b) = crc(s, a+b). */
 export function crc32c (buf: Uint8Array, seed = 0): number {
   if (buf.length < SMALL) return crc32cRange(buf, 0, buf.length, seed)

@@ -6,7 +6,7 @@ import {
 } from './constants.ts'
 import { encodeConnect, encodeConnectReply, writeU64 } from './connect.ts'
 import type { ConnectMsg, ConnectReply } from './connect.ts'
-import { crc32c } from './crc32c.ts'
+import { crc32c, crc32cCopyInto } from './crc32c.ts'
 import { encodeEntityAddr, encodeEntityAddrInto } from './entity-addr.ts'
 import type { EntityAddr } from './entity-addr.ts'
 import type { Frame, Timespec } from './frame.ts'
@@ -147,6 +147,7 @@ export type { ConnectMsg, ConnectReply }
  * to hand to one writev (socket.cork/uncork or a single write of a joined buffer).
  */
 const EMPTY_BLOCK = new Uint8Array(0)
+const EMPTY_DV = new DataView(EMPTY_BLOCK.buffer)
 
 // Write batches carve their blocks from one shared slab: a batch takes the whole free tail while
 // it builds (nothing else runs in between), and an idle writer gives back what it did not use.
@@ -176,6 +177,8 @@ function giveBack (block: Uint8Array, used: number): void {
 export class WriteBatch {
   private bufs: Uint8Array[] = []
   private cur: Uint8Array
+  /** A DataView of `cur` (same offsets), made when the block changes, not per frame. */
+  private dv: DataView = EMPTY_DV
   private pos = 0
   private readonly blockSize: number
   private readonly inlineMax: number
@@ -195,7 +198,7 @@ export class WriteBatch {
   release (): void {
     if (this.bytes === 0) {
       giveBack(this.cur, this.pos)
-      this.cur = EMPTY_BLOCK
+      this.setBlock(EMPTY_BLOCK)
       this.pos = 0
     }
   }
@@ -203,14 +206,19 @@ export class WriteBatch {
   private room (n: number): void {
     if (this.cur.length - this.pos >= n) return
     this.seal()
-    this.cur = n > this.blockSize ? new Uint8Array(n) : carve(n, this.blockSize)
+    this.setBlock(n > this.blockSize ? new Uint8Array(n) : carve(n, this.blockSize))
     this.pos = 0
+  }
+
+  private setBlock (b: Uint8Array): void {
+    this.cur = b
+    this.dv = b.length === 0 ? EMPTY_DV : new DataView(b.buffer, b.byteOffset, b.length)
   }
 
   private seal (): void {
     if (this.pos > 0) {
       this.bufs.push(view(this.cur, 0, this.pos))
-      this.cur = view(this.cur, this.pos, this.cur.length)
+      this.setBlock(view(this.cur, this.pos, this.cur.length))
       this.pos = 0
     }
   }
@@ -231,19 +239,41 @@ export class WriteBatch {
   }
 
   appendMessage (m: OutgoingMessage, msgAuth: boolean, crc: CrcOptions = {}): void {
+    const crcHeader = crc.crcHeader ?? true
+    const crcData = crc.crcData ?? true
     this.frames++
     this.room(1 + HEADER_LEN)
-    const footer = writeMessageHead(m, this.cur, this.pos, crc)
+    this.cur[this.pos] = Tag.MSG
+    encodeHeaderFields(m.header, m.front.length, m.middle.length, m.data.length, this.cur, this.pos + 1, crcHeader, 0, this.dv)
     this.pos += 1 + HEADER_LEN
     this.bytes += 1 + HEADER_LEN
-    this.append(m.front)
-    this.append(m.middle)
-    this.append(m.data)
+    // Each section's crc comes from its copy into the block (small ones) or from the section.
+    const f = scratchFooter
+    f.frontCrc = this.appendSection(m.front, crcHeader)
+    f.middleCrc = this.appendSection(m.middle, crcHeader)
+    f.dataCrc = this.appendSection(m.data, crcData)
+    f.sig = m.sig ?? 0n
+    f.flags = crcData ? FooterFlag.COMPLETE : FooterFlag.COMPLETE | FooterFlag.NOCRC
     const fl = msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
     this.room(fl)
-    encodeFooterInto(footer, this.cur, this.pos, msgAuth)
+    encodeFooterInto(f, this.cur, this.pos, msgAuth, this.dv)
     this.pos += fl
     this.bytes += fl
+  }
+
+  /** append() a section and return its crc (0 when empty or not wanted). */
+  private appendSection (b: Uint8Array, withCrc: boolean): number {
+    const n = b.length
+    if (n === 0) return 0
+    if (!withCrc || n >= this.inlineMax) {
+      this.append(b)
+      return withCrc ? crc32c(b) : 0
+    }
+    this.bytes += n
+    this.room(n)
+    const c = crc32cCopyInto(b, this.cur, this.dv, this.pos)
+    this.pos += n
+    return c
   }
 
   appendAck (seq: number): void {

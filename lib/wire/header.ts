@@ -2,7 +2,6 @@
 // ceph_msg_footer (21 bytes, when MSG_AUTH is negotiated) and ceph_msg_footer_old (13 bytes).
 import { FOOTER_LEN, FOOTER_OLD_LEN, HEADER_CRC_LEN, HEADER_LEN } from './constants.ts'
 import { crc32cRange } from './crc32c.ts'
-import { writeU64 } from './connect.ts'
 import type { EntityName } from './entity-name.ts'
 
 export interface MsgHeader {
@@ -39,19 +38,6 @@ function putU32 (out: Uint8Array, at: number, v: number): void {
   out[at + 1] = (v >>> 8) & 0xff
   out[at + 2] = (v >>> 16) & 0xff
   out[at + 3] = (v >>> 24) & 0xff
-}
-
-function putU16 (out: Uint8Array, at: number, v: number): void {
-  out[at] = v & 0xff
-  out[at + 1] = (v >>> 8) & 0xff
-}
-
-function writeS64 (out: Uint8Array, at: number, v: number): void {
-  if (v >= 0) { writeU64(out, at, v); return }
-  const lo = ((v % 0x100000000) + 0x100000000) % 0x100000000
-  const hi = Math.floor(v / 0x100000000) + 0x100000000
-  putU32(out, at, lo)
-  putU32(out, at + 4, hi)
 }
 
 /**
@@ -119,24 +105,44 @@ export function encodeHeaderInto (h: MsgHeader, out: Uint8Array, at: number, wit
 /** The header fields a sender chooses; the section lengths come from the payload. */
 export type HeaderFields = Omit<MsgHeader, 'frontLen' | 'middleLen' | 'dataLen' | 'crc' | 'reserved'> & { reserved?: number }
 
-/** encodeHeaderInto without building a MsgHeader first (the per-message send path). */
-export function encodeHeaderFields (h: HeaderFields, frontLen: number, middleLen: number, dataLen: number, out: Uint8Array, at: number, withCrc: boolean, crcIfOff = 0): number {
-  writeU64(out, at, h.seq)
-  writeU64(out, at + 8, h.tid)
-  putU16(out, at + 16, h.type)
-  putU16(out, at + 18, h.priority)
-  putU16(out, at + 20, h.version)
-  putU32(out, at + 22, frontLen)
-  putU32(out, at + 26, middleLen)
-  putU32(out, at + 30, dataLen)
-  putU16(out, at + 34, h.dataOff)
-  out[at + 36] = h.src.type
-  writeS64(out, at + 37, h.src.num)
-  putU16(out, at + 45, h.compatVersion)
-  putU16(out, at + 47, h.reserved ?? 0)
+/**
+ * encodeHeaderInto without building a MsgHeader first (the per-message send path). `v` is a
+ * DataView of `out` with the same offsets (a writer keeps one per block), so each field is one
+ * store.
+ */
+export function encodeHeaderFields (h: HeaderFields, frontLen: number, middleLen: number, dataLen: number, out: Uint8Array, at: number, withCrc: boolean, crcIfOff = 0, v = new DataView(out.buffer, out.byteOffset, out.length)): number {
+  setU64(v, at, h.seq)
+  setU64(v, at + 8, h.tid)
+  v.setUint16(at + 16, h.type, true)
+  v.setUint16(at + 18, h.priority, true)
+  v.setUint16(at + 20, h.version, true)
+  v.setUint32(at + 22, frontLen, true)
+  v.setUint32(at + 26, middleLen, true)
+  v.setUint32(at + 30, dataLen, true)
+  v.setUint16(at + 34, h.dataOff, true)
+  v.setUint8(at + 36, h.src.type)
+  // s64: the high word carries the sign (-1 is "unassigned").
+  const num = h.src.num
+  const hi = Math.floor(num / 0x100000000)
+  v.setUint32(at + 37, num - hi * 0x100000000, true)
+  v.setInt32(at + 41, hi, true)
+  v.setUint16(at + 45, h.compatVersion, true)
+  v.setUint16(at + 47, h.reserved ?? 0, true)
   const crc = withCrc ? headerCrc(out, at) : crcIfOff >>> 0
-  putU32(out, at + 49, crc)
+  v.setUint32(at + 49, crc, true)
   return crc
+}
+
+/** u64 LE from a non-negative safe integer. */
+function setU64 (v: DataView, at: number, x: number): void {
+  if (x <= 0xffffffff) {
+    v.setUint32(at, x, true)
+    v.setUint32(at + 4, 0, true)
+    return
+  }
+  const hi = Math.floor(x / 0x100000000)
+  v.setUint32(at, x - hi * 0x100000000, true)
+  v.setUint32(at + 4, hi, true)
 }
 
 export function encodeHeader (h: MsgHeader, withCrc = true): Uint8Array {
@@ -176,22 +182,23 @@ export function decodeFooterView (f: MsgFooter, v: DataView, at: number, msgAuth
   return f
 }
 
-export function encodeFooterInto (f: MsgFooter, out: Uint8Array, at: number, msgAuth: boolean): void {
-  putU32(out, at, f.frontCrc)
-  putU32(out, at + 4, f.middleCrc)
-  putU32(out, at + 8, f.dataCrc)
+/** Write a footer into `out` at `at`; `v` is a DataView of `out` with the same offsets. */
+export function encodeFooterInto (f: MsgFooter, out: Uint8Array, at: number, msgAuth: boolean, v = new DataView(out.buffer, out.byteOffset, out.length)): void {
+  v.setUint32(at, f.frontCrc, true)
+  v.setUint32(at + 4, f.middleCrc, true)
+  v.setUint32(at + 8, f.dataCrc, true)
   if (msgAuth) {
     if (f.sig === 0n) {
-      putU32(out, at + 12, 0)
-      putU32(out, at + 16, 0)
+      v.setUint32(at + 12, 0, true)
+      v.setUint32(at + 16, 0, true)
     } else {
       const sig = BigInt.asUintN(64, f.sig)
-      putU32(out, at + 12, Number(sig & 0xffffffffn))
-      putU32(out, at + 16, Number(sig >> 32n))
+      v.setUint32(at + 12, Number(sig & 0xffffffffn), true)
+      v.setUint32(at + 16, Number(sig >> 32n), true)
     }
-    out[at + 20] = f.flags
+    v.setUint8(at + 20, f.flags)
   } else {
-    out[at + 12] = f.flags
+    v.setUint8(at + 12, f.flags)
   }
 }
 

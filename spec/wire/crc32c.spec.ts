@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { crc32c, crc32cAt, crc32cCopy, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
+import { crc32c, crc32cAt, crc32cCopy, crc32cCopyInto, crc32cImplementation, crc32cList, crc32cNative, crc32cNodeRs, crc32cRange } from '../../lib/wire/crc32c.ts'
 import { CLIENT_AT, clientBytes } from './fixture.ts'
 
 // Reference: the 10-line table implementation of Ceph's convention (reflected Castagnoli,
@@ -82,6 +82,18 @@ describe('crc32c (Ceph convention)', () => {
         assert.equal(crc, refCrc32c(bytes.subarray(start, end), seed))
         assert.deepEqual(dst.subarray(dstAt, dstAt + n), bytes.subarray(start, end))
         assert.ok(dst.subarray(0, dstAt).every((b) => b === 0xee) && dst.subarray(dstAt + n).every((b) => b === 0xee), 'nothing written outside')
+      }
+    ), { numRuns: 500 })
+  })
+
+  it('crc32cCopyInto copies a section into a block and returns its crc (JS and native sizes)', () => {
+    fc.assert(fc.property(
+      fc.uint8Array({ maxLength: 300 }), fc.nat(64),
+      (src, at) => {
+        const dst = new Uint8Array(src.length + 128).fill(0xee)
+        assert.equal(crc32cCopyInto(src, dst, new DataView(dst.buffer), at), refCrc32c(src, 0))
+        assert.deepEqual(dst.subarray(at, at + src.length), src)
+        assert.ok(dst.subarray(0, at).every((b) => b === 0xee) && dst.subarray(at + src.length).every((b) => b === 0xee), 'nothing written outside')
       }
     ), { numRuns: 500 })
   })
