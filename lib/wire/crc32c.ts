@@ -60,6 +60,13 @@ for (let n = 0; n < 256; n++) {
   for (let k = 1; k < 8; k++) { c = T[c & 0xff] ^ (c >>> 8); T[k * 256 + n] = c }
 }
 
+/** The crc after 8 more bytes, given as two little-endian words `a`, `b` (slicing-by-8). */
+function step8 (c: number, a: number, b: number): number {
+  const lo = c ^ a
+  return T[1792 + (lo & 0xff)] ^ T[1536 + ((lo >>> 8) & 0xff)] ^ T[1280 + ((lo >>> 16) & 0xff)] ^ T[1024 + (lo >>> 24)] ^
+    T[768 + (b & 0xff)] ^ T[512 + ((b >>> 8) & 0xff)] ^ T[256 + ((b >>> 16) & 0xff)] ^ T[b >>> 24]
+}
+
 /** ceph_crc32c(seed, buf[start, end)) in JS, without making a view. For short ranges. */
 export function crc32cRange (buf: Uint8Array, start: number, end: number, seed = 0): number {
   let c = seed | 0
@@ -88,9 +95,7 @@ export function crc32cCopy (src: DataView, so: number, dst: DataView, doff: numb
     const b = src.getInt32(so + i + 4, true)
     dst.setInt32(doff + i, a, true)
     dst.setInt32(doff + i + 4, b, true)
-    const lo = c ^ a
-    c = T[1792 + (lo & 0xff)] ^ T[1536 + ((lo >>> 8) & 0xff)] ^ T[1280 + ((lo >>> 16) & 0xff)] ^ T[1024 + (lo >>> 24)] ^
-      T[768 + (b & 0xff)] ^ T[512 + ((b >>> 8) & 0xff)] ^ T[256 + ((b >>> 16) & 0xff)] ^ T[b >>> 24]
+    c = step8(c, a, b)
   }
   for (; i < n; i++) {
     const x = src.getUint8(so + i)
@@ -119,9 +124,7 @@ export function crc32cCopyInto (src: Uint8Array, dst: Uint8Array, dv: DataView, 
     const b = src[i + 4] | (src[i + 5] << 8) | (src[i + 6] << 16) | (src[i + 7] << 24)
     dv.setInt32(at + i, a, true)
     dv.setInt32(at + i + 4, b, true)
-    const lo = c ^ a
-    c = T[1792 + (lo & 0xff)] ^ T[1536 + ((lo >>> 8) & 0xff)] ^ T[1280 + ((lo >>> 16) & 0xff)] ^ T[1024 + (lo >>> 24)] ^
-      T[768 + (b & 0xff)] ^ T[512 + ((b >>> 8) & 0xff)] ^ T[256 + ((b >>> 16) & 0xff)] ^ T[b >>> 24]
+    c = step8(c, a, b)
   }
   for (; i < n; i++) {
     const x = src[i]
