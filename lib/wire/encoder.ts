@@ -52,25 +52,23 @@ export function messageFrameLength (m: OutgoingMessage, msgAuth: boolean): numbe
   return 1 + HEADER_LEN + m.front.length + m.middle.length + m.data.length + (msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN)
 }
 
-/**
- * Write tag + header into `out` at `at` and return the footer to write after the payload.
- * The crcs follow Ceph: header/front/middle under crcHeader, data under crcData (else NOCRC).
- */
 // Reused for every message: the footer only lives between writing the head and the tail of
 // one frame, synchronously.
 const scratchFooter: MsgFooter = { frontCrc: 0, middleCrc: 0, dataCrc: 0, sig: 0n, flags: 0 }
 
-function writeMessageHead (m: OutgoingMessage, out: Uint8Array, at: number, crc: CrcOptions): MsgFooter {
-  const crcHeader = crc.crcHeader ?? true
-  const crcData = crc.crcData ?? true
+/**
+ * Write tag + header into `out` at `at` (`dv`: a DataView of `out`, if the caller keeps one) and
+ * return the footer to write after the payload, its section crcs still 0. The crcs follow Ceph:
+ * header/front/middle under crcHeader, data under crcData (else NOCRC).
+ */
+function writeMessageHead (m: OutgoingMessage, out: Uint8Array, at: number, crc: CrcOptions, dv?: DataView): MsgFooter {
   out[at] = Tag.MSG
-  encodeHeaderFields(m.header, m.front.length, m.middle.length, m.data.length, out, at + 1, crcHeader)
+  encodeHeaderFields(m.header, m.front.length, m.middle.length, m.data.length, out, at + 1, crc.crcHeader ?? true, 0, dv)
+  // The section crcs are the caller's to fill in (from the sections, or from copying them).
   const f = scratchFooter
-  f.frontCrc = crcHeader && m.front.length > 0 ? crc32c(m.front) : 0
-  f.middleCrc = crcHeader && m.middle.length > 0 ? crc32c(m.middle) : 0
-  f.dataCrc = crcData && m.data.length > 0 ? crc32c(m.data) : 0
+  f.frontCrc = f.middleCrc = f.dataCrc = 0
   f.sig = m.sig ?? 0n
-  f.flags = crcData ? FooterFlag.COMPLETE : FooterFlag.COMPLETE | FooterFlag.NOCRC
+  f.flags = (crc.crcData ?? true) ? FooterFlag.COMPLETE : FooterFlag.COMPLETE | FooterFlag.NOCRC
   return f
 }
 
@@ -78,6 +76,10 @@ function writeMessageHead (m: OutgoingMessage, out: Uint8Array, at: number, crc:
 export function encodeMessage (m: OutgoingMessage, msgAuth: boolean, crc: CrcOptions = {}): Uint8Array[] {
   const head = new Uint8Array(1 + HEADER_LEN)
   const footer = writeMessageHead(m, head, 0, crc)
+  const crcHeader = crc.crcHeader ?? true
+  if (crcHeader && m.front.length > 0) footer.frontCrc = crc32c(m.front)
+  if (crcHeader && m.middle.length > 0) footer.middleCrc = crc32c(m.middle)
+  if ((crc.crcData ?? true) && m.data.length > 0) footer.dataCrc = crc32c(m.data)
   const foot = new Uint8Array(msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN)
   encodeFooterInto(footer, foot, 0, msgAuth)
   const out: Uint8Array[] = [head]
@@ -240,20 +242,15 @@ export class WriteBatch {
 
   appendMessage (m: OutgoingMessage, msgAuth: boolean, crc: CrcOptions = {}): void {
     const crcHeader = crc.crcHeader ?? true
-    const crcData = crc.crcData ?? true
     this.frames++
     this.room(1 + HEADER_LEN)
-    this.cur[this.pos] = Tag.MSG
-    encodeHeaderFields(m.header, m.front.length, m.middle.length, m.data.length, this.cur, this.pos + 1, crcHeader, 0, this.dv)
+    const f = writeMessageHead(m, this.cur, this.pos, crc, this.dv)
     this.pos += 1 + HEADER_LEN
     this.bytes += 1 + HEADER_LEN
     // Each section's crc comes from its copy into the block (small ones) or from the section.
-    const f = scratchFooter
     f.frontCrc = this.appendSection(m.front, crcHeader)
     f.middleCrc = this.appendSection(m.middle, crcHeader)
-    f.dataCrc = this.appendSection(m.data, crcData)
-    f.sig = m.sig ?? 0n
-    f.flags = crcData ? FooterFlag.COMPLETE : FooterFlag.COMPLETE | FooterFlag.NOCRC
+    f.dataCrc = this.appendSection(m.data, crc.crcData ?? true)
     const fl = msgAuth ? FOOTER_LEN : FOOTER_OLD_LEN
     this.room(fl)
     encodeFooterInto(f, this.cur, this.pos, msgAuth, this.dv)
