@@ -1,20 +1,14 @@
-// The server half of the v1 handshake up to the decision (ProtocolV1 accept path): send banner
-// and addresses, read the client's, then read connect messages and answer them until one opens
-// a session (a new Connection, or an existing one that takes the socket over) or is refused.
-import { decideAccept } from '../session/accept.ts'
-import type { ExistingSession } from '../session/accept.ts'
+// The Accepter's work on one incoming socket: run the protocol's accept handshake until it
+// opens a session (a new Connection, or an existing one that takes the socket over) or refuses.
+import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
+import type { ExistingSession } from '../protocol/v1/accept-decision.ts'
+import type { DecoderConfig, WireProtocol } from '../protocol/wire-protocol.ts'
 import type { Policy } from '../session/policy.ts'
-import { Tag, tagName } from '../wire/constants.ts'
-import type { ConnectMsg } from '../wire/connect.ts'
-import { encodeConnectReply } from '../wire/connect.ts'
-import type { DecoderRole, FrameDecoder } from '../wire/decoder.ts'
-import { encodeServerHello } from '../wire/encoder.ts'
-import { AF_INET, AF_INET6, AddrType, compareEntityAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
+import { AF_INET, AF_INET6, AddrType, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
-import type { Frame } from '../wire/frame.ts'
 import type { MessengerConfig } from './config.ts'
 import type { Connection } from './connection.ts'
-import { MessengerError, MessengerErrorCode } from './errors.ts'
+import { driveHandshake } from './connection/handshake-driver.ts'
 import { FrameReader } from './frame-reader.ts'
 import type { Logger } from './logger.ts'
 import type { MsgrSocket } from './socket.ts'
@@ -30,13 +24,14 @@ export interface AcceptHost {
   /** Create, register and return a new incoming Connection. */
   newIncoming: (peerAddr: EntityAddr, peerType: number, policy: Policy) => Connection
   onAcceptFailed: (err: unknown) => void
-  newDecoder: (role: DecoderRole, features?: bigint) => FrameDecoder
+  decoderConfig: (features?: bigint) => DecoderConfig
 }
 
 function socketAddr (ip: string, port: number, family: number, nonce = 0): EntityAddr {
   return { type: AddrType.LEGACY, nonce, family: family === 6 ? AF_INET6 : AF_INET, ip, port }
 }
 
+/** What the accept decision needs to know of a session we hold. */
 function describe (c: Connection): ExistingSession {
   return {
     connectSeq: c.session.connectSeq,
@@ -50,100 +45,50 @@ function describe (c: Connection): ExistingSession {
   }
 }
 
-async function expectFrame (reader: FrameReader, kind: Frame['kind']): Promise<Frame> {
-  const f = await reader.next()
-  if (f.kind !== kind) throw new MessengerError(MessengerErrorCode.SOCKET_ERROR, `expected ${kind}, got ${f.kind}`)
-  return f
-}
-
 /** Run the accept handshake on a new socket. Never throws: failures close the socket. */
-export async function acceptConnection (host: AcceptHost, sock: MsgrSocket): Promise<void> {
+export async function acceptConnection (host: AcceptHost, protocol: WireProtocol, sock: MsgrSocket): Promise<void> {
   const cfg = host.config
-  const reader = new FrameReader(sock, host.newDecoder('server'))
-  let timer: unknown
-  const arm = (): void => {
-    if (timer !== undefined) cfg.timers.clearTimeout(timer)
-    if (cfg.handshakeTimeoutMs > 0) {
-      timer = cfg.timers.setTimeout(() => {
-        sock.destroy(new MessengerError(MessengerErrorCode.HANDSHAKE_TIMEOUT, 'accept handshake step timed out'))
-      }, cfg.handshakeTimeoutMs)
-    }
-  }
-  const disarm = (): void => { if (timer !== undefined) cfg.timers.clearTimeout(timer); timer = undefined }
-  arm()
   try {
     const me = isBlankIp(host.myAddr)
       ? { ...host.myAddr, ...socketAddr(sock.local.ip, host.myAddr.port || sock.local.port, sock.local.family, host.myAddr.nonce) }
       : host.myAddr
     const seen = socketAddr(sock.remote.ip, sock.remote.port, sock.remote.family)
-    sock.write([encodeServerHello(me, seen)])
-    await expectFrame(reader, 'banner')
-    arm()
-    const af = await expectFrame(reader, 'addr')
-    arm()
-    if (af.kind !== 'addr') throw new Error('unreachable')
-    // A client that does not know its IP claims a blank one: use what the socket says, keep
-    // its port and nonce.
-    let peerAddr = af.addr
-    if (isBlankIp(peerAddr)) peerAddr = { ...socketAddr(sock.remote.ip, peerAddr.port, sock.remote.family, peerAddr.nonce) }
-    while (true) {
-      const cf = await expectFrame(reader, 'connect')
-      arm()
-      if (cf.kind !== 'connect') throw new Error('unreachable')
-      const connect: ConnectMsg = cf.connect
-      const ic = cfg.interceptor
-      if (ic !== undefined && await ic.intercept('accept:connect', { peer: peerAddr, connectSeq: connect.connectSeq, globalSeq: connect.globalSeq }) === 'fail') {
-        throw new MessengerError(MessengerErrorCode.INJECTED, 'interceptor failed the connection at accept:connect')
+    const { source, handshake } = protocol.accept<Connection>({
+      myAddr: me,
+      seenAddr: seen,
+      policyFor: (t) => host.policyFor(t),
+      protocolVersion: (t) => host.protocolVersion(t, false),
+      lookup: (a) => {
+        const c = host.lookup(a)
+        return c === undefined ? undefined : { handle: c, state: describe(c) }
       }
-      const policy = host.policyFor(connect.hostType)
-      const myProto = host.protocolVersion(connect.hostType, false)
-      const existing = policy.server && policy.lossy ? undefined : host.lookup(peerAddr)
-      const decision = decideAccept({
-        connect,
-        myProtocol: myProto,
-        policy,
-        required: policy.featuresRequired,
-        existing: existing === undefined ? undefined : describe(existing),
-        peerAddrLower: compareEntityAddr(peerAddr, host.myAddr) < 0
-      })
-      if (ic !== undefined && await ic.intercept('accept:decision', { peer: peerAddr, action: decision.action, ...(decision.action === 'retry' || decision.action === 'refuse' ? { tag: tagName(decision.tag) } : {}), connectSeq: connect.connectSeq, globalSeq: connect.globalSeq }) === 'fail') {
-        throw new MessengerError(MessengerErrorCode.INJECTED, 'interceptor failed the connection at accept:decision')
-      }
-      host.log.trace('ms', 'accept decision', { peer: formatEntityAddr(peerAddr), ...decision, gseq: connect.globalSeq, cseq: connect.connectSeq })
-      if (decision.action === 'retry' || decision.action === 'refuse') {
-        sock.write([encodeConnectReply({
-          tag: decision.tag,
-          features: (connect.features & policy.featuresSupported) | policy.featuresRequired,
-          globalSeq: decision.action === 'retry' ? decision.globalSeq ?? 0 : 0,
-          connectSeq: decision.action === 'retry' ? decision.connectSeq ?? 0 : 0,
-          protocolVersion: myProto,
-          flags: 0
-        })])
-        if (decision.action === 'refuse') {
-          host.log.info('ms', 'refused connection', { peer: formatEntityAddr(peerAddr), tag: tagName(decision.tag), reason: decision.reason })
-          disarm()
-          sock.end()
-          // Give the client a moment to read the reply, then make sure the socket is gone.
-          cfg.timers.setTimeout(() => { sock.destroy() }, 1000)
-          return
-        }
-        reader.dec.expect('connect')
-        continue
-      }
-      disarm()
-      if (decision.action === 'open') {
-        const conn = host.newIncoming(peerAddr, connect.hostType, policy)
-        conn.adopt(sock, reader, connect, false)
-      } else {
-        (existing as Connection).adopt(sock, reader, connect, decision.reset)
-      }
-      return
+    }, host.decoderConfig())
+    const reader = new FrameReader(sock, source)
+    const r = await driveHandshake(handshake, {
+      config: cfg,
+      log: host.log,
+      sock,
+      reader,
+      who: { peer: seen },
+      unexpected: (expected, got) => new MessengerError(MessengerErrorCode.SOCKET_ERROR, `expected ${expected}, got ${got}`),
+      write: (bufs) => { void sock.write(bufs) },
+      sleep: (ms) => new Promise((resolve) => { cfg.timers.setTimeout(resolve, ms) })
+    })
+    switch (r.kind) {
+      case 'refused':
+        host.log.info('ms', 'refused connection', { peer: formatEntityAddr(r.peerAddr), tag: r.tag, reason: r.reason })
+        sock.end()
+        // Give the client a moment to read the reply, then make sure the socket is gone.
+        cfg.timers.setTimeout(() => { sock.destroy() }, 1000)
+        return
+      case 'open':
+        host.newIncoming(r.peerAddr, r.pending.peerType, r.policy).adopt(sock, reader, r.pending, false)
+        return
+      case 'replace':
+        r.handle.adopt(sock, reader, r.pending, r.reset)
     }
   } catch (e) {
-    disarm()
     sock.destroy()
     host.onAcceptFailed(e)
   }
 }
-
-export { Tag }

@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS } from '../wire/limits.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
 import { realTimers } from './timers.ts'
 import type { Timers } from './timers.ts'
-import type { Interceptor } from './interceptor.ts'
+import type { Interceptor } from '../protocol/intercept.ts'
 
 export interface InjectDelay {
   /** Peer entity types (e.g. ['osd', 'mon']) whose messages are delayed; empty = all. */

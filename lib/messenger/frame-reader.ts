@@ -1,21 +1,21 @@
-// Pulls frames out of a socket's byte source through a FrameDecoder, then every frame in a chunk
+// Pulls frames out of a socket's byte source through a protocol's FrameSource, then every frame in a chunk
 // synchronously. Used for the handshake (frame at a time) and by the open-session read loop
 // (batch at a time). Sockets with the pull form (read/readable) are read without a promise per
 // queued chunk; others through their async iterator.
-import { FrameDecoder } from '../wire/decoder.ts'
+import type { FrameSource } from '../protocol/wire-protocol.ts'
 import type { Frame } from '../wire/frame.ts'
-import { MessengerError, MessengerErrorCode } from './errors.ts'
+import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
 import type { MsgrSocket } from './socket.ts'
 
 export class FrameReader {
-  readonly dec: FrameDecoder
+  readonly dec: FrameSource
   private readonly sock: MsgrSocket
   private it: AsyncIterator<Uint8Array> | undefined
   /** Called for each chunk read (counters, fault injection). May throw to fault the socket. */
   onChunk: ((chunk: Uint8Array) => void) | undefined
   bytesIn = 0
 
-  constructor (sock: MsgrSocket, dec: FrameDecoder) {
+  constructor (sock: MsgrSocket, dec: FrameSource) {
     this.dec = dec
     this.sock = sock
     if (sock.read === undefined || sock.readable === undefined) this.it = sock.source[Symbol.asyncIterator]()

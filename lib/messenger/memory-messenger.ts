@@ -2,7 +2,7 @@
 // TCP ones (v1:127.0.0.1:PORT) in a process-wide table, so one conformance suite runs on both.
 import { AF_INET, AF_INET6, AddrType } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
-import { MessengerError, MessengerErrorCode } from './errors.ts'
+import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
 import { memorySocketPair } from './memory-socket.ts'
 import { Messenger, registerMessengerType } from './messenger.ts'
 import type { Listener, MessengerOptions } from './messenger.ts'

@@ -18,14 +18,14 @@ import type { Dispatcher } from './dispatcher.ts'
 import { DispatchQueue } from './dispatch-queue.ts'
 import type { QueueItem } from './dispatch-queue.ts'
 import { TypeCounts } from './type-counts.ts'
-import { errorCode, MessengerError, MessengerErrorCode } from './errors.ts'
+import { errorCode, MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
 import { RateLimitedLog, silentLogger } from './logger.ts'
 import type { Logger } from './logger.ts'
 import type { MsgrSocket } from './socket.ts'
 import { Throttle } from './throttle.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
-import { FrameDecoder } from '../wire/decoder.ts'
-import type { DecoderRole } from '../wire/decoder.ts'
+import type { DecoderConfig, WireProtocol } from '../protocol/wire-protocol.ts'
+import { protocolV1 } from '../protocol/v1/index.ts'
 import { PayloadPool } from '../wire/payload-pool.ts'
 
 export interface MessengerOptions {
@@ -87,6 +87,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   readonly dispatchThrottle: Throttle
   /** Large received payloads are gathered here and reused once their message is put(). */
   readonly payloadPool: PayloadPool | undefined
+  /** The wire protocol of this messenger's connections. */
+  readonly protocol: WireProtocol = protocolV1
   myAddr: EntityAddr
   private defaultPolicy: Policy
   private readonly policies = new Map<number, Policy>()
@@ -215,19 +217,10 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
 
   // ---- ConnectionHost -----------------------------------------------------------------------
 
-  newDecoder (role: DecoderRole, features?: bigint): FrameDecoder {
+  /** How this messenger's decoders are configured; `features`: ours for the peer, if known. */
+  decoderConfig (features?: bigint): DecoderConfig {
     const cfg = this.config
-    return new FrameDecoder({
-      role,
-      ...(features !== undefined ? { features } : {}),
-      limits: cfg.limits,
-      crcHeader: cfg.crcHeader,
-      crcData: cfg.crcData,
-      copyBelow: cfg.copyBelow,
-      // The read loop is done with each frame before it asks for the next.
-      reuseFrames: true,
-      ...(this.payloadPool !== undefined ? { pool: this.payloadPool } : {})
-    })
+    return { features, limits: cfg.limits, crcHeader: cfg.crcHeader, crcData: cfg.crcData, copyBelow: cfg.copyBelow, pool: this.payloadPool }
   }
 
   learnAddr (seenByPeer: EntityAddr): void {
@@ -290,7 +283,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   newIncoming (peerAddr: EntityAddr, peerType: number, policy: Policy): Connection {
-    const conn = new Connection(this, { peerAddr, peerType, policy, outgoing: false })
+    const conn = new Connection(this, { peerAddr, peerType, policy, outgoing: false, protocol: this.protocol })
     this.connections.add(conn)
     if (!(policy.server && policy.lossy)) this.sessions.set(addrKey(peerAddr), conn)
     this.counters.connectionsAccepted++
@@ -439,7 +432,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     const peerAddr: EntityAddr = { ...a, type: AddrType.LEGACY }
     const existing = this.sessions.get(addrKey(peerAddr))
     if (existing !== undefined && !existing.isClosed) return existing
-    const conn = new Connection(this, { peerAddr, peerType, policy: this.policyFor(peerType), outgoing: true })
+    const conn = new Connection(this, { peerAddr, peerType, policy: this.policyFor(peerType), outgoing: true, protocol: this.protocol })
     this.connections.add(conn)
     this.sessions.set(addrKey(peerAddr), conn)
     conn.start()
@@ -550,7 +543,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       return
     }
     this.handshaking.add(sock)
-    void acceptConnection(this, sock).finally(() => { this.handshaking.delete(sock) })
+    void acceptConnection(this, this.protocol, sock).finally(() => { this.handshaking.delete(sock) })
   }
 }
 

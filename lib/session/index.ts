@@ -1,4 +1,3 @@
 export * from './policy.ts'
 export * from './session.ts'
 export * from './out-queue.ts'
-export * from './accept.ts'

@@ -13,23 +13,85 @@ export interface Sequenced extends Sized {
 
 export type Incoming = 'accept' | 'duplicate'
 
+/** A session saved elsewhere (a test, a replay of recorded traffic) to resume from. */
+export interface SessionSnapshot {
+  connectSeq: number
+  inSeq: number
+  outSeq: number
+}
+
 export class Session<M extends Sequenced> {
-  /** Seq of the last message we wrote. */
-  outSeq = 0
-  /** Seq of the last message we accepted from the peer. */
-  inSeq = 0
-  /** The in_seq we last told the peer in an ACK (or the SEQ exchange). */
-  inSeqAcked = 0
-  connectSeq = 0
-  peerGlobalSeq = 0
+  private _outSeq = 0
+  private _inSeq = 0
+  private _inSeqAcked = 0
+  private _connectSeq = 0
+  private _peerGlobalSeq = 0
+  private _lossy: boolean
   readonly outQ = new OutQueue<M>()
   /** Written but not yet acknowledged (lossless only), oldest first. */
   private readonly sent = new Ring<M>()
-  /** Lossy sessions keep nothing for replay and send no ACKs. */
-  lossy: boolean
 
   constructor (lossy: boolean) {
-    this.lossy = lossy
+    this._lossy = lossy
+  }
+
+  /** Seq of the last message we wrote. */
+  get outSeq (): number { return this._outSeq }
+  /** Seq of the last message we accepted from the peer (Ceph's in_seq). */
+  get inSeq (): number { return this._inSeq }
+  /** The in_seq we last told the peer, in an ACK or during a handshake. */
+  get inSeqAcked (): number { return this._inSeqAcked }
+  /** How many times this session has been (re)connected, as both ends count it. */
+  get connectSeq (): number { return this._connectSeq }
+  /** The peer's global_seq from its last handshake. */
+  get peerGlobalSeq (): number { return this._peerGlobalSeq }
+  /** Lossy sessions keep nothing for replay and send no ACKs. */
+  get lossy (): boolean { return this._lossy }
+
+  // ---- handshake transitions ----------------------------------------------------------------
+
+  /** The peer told us (RETRY_SESSION) to reconnect with a higher connect_seq. False if it is not higher. */
+  retrySession (connectSeq: number): boolean {
+    if (connectSeq <= this._connectSeq) return false
+    this._connectSeq = connectSeq
+    return true
+  }
+
+  /**
+   * Client side: the server opened the session (READY or SEQ). connect_seq advances by one and
+   * must then equal the server's; the server knows our in_seq from the handshake.
+   * Returns false on a connect_seq mismatch (the handshake must fail).
+   */
+  clientOpened (peerGlobalSeq: number, lossy: boolean, replyConnectSeq: number): boolean {
+    this._peerGlobalSeq = peerGlobalSeq
+    this._lossy = lossy
+    this._connectSeq++
+    if (this._connectSeq !== replyConnectSeq) return false
+    this._inSeqAcked = this._inSeq
+    return true
+  }
+
+  /** Server side: we open (or take over) the session for a client connect. */
+  serverOpened (peerConnectSeq: number, peerGlobalSeq: number): void {
+    this._connectSeq = peerConnectSeq + 1
+    this._peerGlobalSeq = peerGlobalSeq
+  }
+
+  /** The handshake told the peer our in_seq (SEQ exchange, READY): nothing is owed an ACK. */
+  inSeqToldPeer (): void {
+    this._inSeqAcked = this._inSeq
+  }
+
+  /** An open session faulted and we reconnect: the next attempt carries connect_seq + 1. */
+  faultReconnect (): void {
+    this._connectSeq++
+  }
+
+  /** Resume a session saved elsewhere (replaying recorded traffic from the middle of a session). */
+  restore (s: SessionSnapshot): void {
+    this._connectSeq = s.connectSeq
+    this._inSeq = this._inSeqAcked = s.inSeq
+    this._outSeq = s.outSeq
   }
 
   get sentLength (): number {
@@ -47,8 +109,8 @@ export class Session<M extends Sequenced> {
   nextToSend (): M | undefined {
     const m = this.outQ.shift()
     if (m === undefined) return undefined
-    m.seq = ++this.outSeq
-    if (!this.lossy) {
+    m.seq = ++this._outSeq
+    if (!this._lossy) {
       this.sent.push(m)
       this.sentBytes += m.payloadLength
     }
@@ -73,7 +135,7 @@ export class Session<M extends Sequenced> {
     if (ms.length === 0) return 0
     this.outQ.unshiftAll(ms, Priority.HIGHEST)
     // They will be written again with the same seqs.
-    this.outSeq -= ms.length
+    this._outSeq -= ms.length
     return ms.length
   }
 
@@ -84,7 +146,7 @@ export class Session<M extends Sequenced> {
       const m = this.outQ.peekAt(Priority.HIGHEST)
       if (m === undefined || m.seq === 0 || m.seq > seq) break
       this.outQ.shiftAt(Priority.HIGHEST)
-      this.outSeq++
+      this._outSeq++
       n++
     }
     return n
@@ -92,25 +154,25 @@ export class Session<M extends Sequenced> {
 
   /** A message arrived with `seq`: accept it, or recognise a duplicate of one we already took. */
   receive (seq: number): Incoming {
-    if (seq <= this.inSeq) return 'duplicate'
-    this.inSeq = seq
+    if (seq <= this._inSeq) return 'duplicate'
+    this._inSeq = seq
     return 'accept'
   }
 
   /** The seq to ACK, if the peer has not been told about everything we took. */
   takeAck (): number | undefined {
-    if (this.lossy || this.inSeq <= this.inSeqAcked) return undefined
-    this.inSeqAcked = this.inSeq
-    return this.inSeq
+    if (this._lossy || this._inSeq <= this._inSeqAcked) return undefined
+    this._inSeqAcked = this._inSeq
+    return this._inSeq
   }
 
   /** Messages taken but not yet acknowledged to the peer. */
   get unacked (): number {
-    return this.lossy ? 0 : this.inSeq - this.inSeqAcked
+    return this._lossy ? 0 : this._inSeq - this._inSeqAcked
   }
 
   get hasAckPending (): boolean {
-    return !this.lossy && this.inSeq > this.inSeqAcked
+    return !this._lossy && this._inSeq > this._inSeqAcked
   }
 
   /**
@@ -121,10 +183,10 @@ export class Session<M extends Sequenced> {
     const dropped = this.outQ.clear()
     for (const m of this.sent.drain()) dropped.push(m)
     this.sentBytes = 0
-    this.inSeq = 0
-    this.inSeqAcked = 0
-    this.outSeq = randomStart
-    this.connectSeq = 0
+    this._inSeq = 0
+    this._inSeqAcked = 0
+    this._outSeq = randomStart
+    this._connectSeq = 0
     return dropped
   }
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Connection } from '../../lib/messenger/connection.ts'
-import type { InterceptAction, InterceptInfo, Interceptor, InterceptStep } from '../../lib/messenger/interceptor.ts'
+import type { InterceptAction, InterceptInfo, Interceptor, InterceptStep } from '../../lib/protocol/intercept.ts'
 import { MemoryMessenger } from '../../lib/messenger/memory-messenger.ts'
 import type { Messenger, MessengerOptions } from '../../lib/messenger/messenger.ts'
 import type { MsgrSocket, SocketAddress } from '../../lib/messenger/socket.ts'

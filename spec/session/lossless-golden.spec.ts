@@ -109,10 +109,7 @@ async function replayAsMonA (p: Preset): Promise<{ sock: ReplaySocket, conn: Con
   m.nextGlobalSeq(p.gseqBefore - 2)
   const conn = m.connectTo(EntityType.MON, `v1:127.0.0.1:${p.peerPort}`)
   const s = conn.session
-  s.connectSeq = p.connectSeq
-  s.inSeq = p.inSeq
-  s.inSeqAcked = p.inSeq
-  s.outSeq = p.outSeq
+  s.restore({ connectSeq: p.connectSeq, inSeq: p.inSeq, outSeq: p.outSeq })
   for (const msg of p.sent ?? []) { s.queue(msg); s.nextToSend() }
   s.requeueSent()
   for (const msg of p.queued ?? []) conn.send(msg)

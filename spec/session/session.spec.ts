@@ -93,7 +93,8 @@ test('reset drops queued and sent messages and restarts the sequences', () => {
   const s = new Session<M>(false)
   s.queue(msg(1)); s.queue(msg(2)); s.nextToSend()
   s.receive(7)
-  s.connectSeq = 3
+  s.faultReconnect(); s.faultReconnect(); s.faultReconnect()
+  assert.equal(s.connectSeq, 3)
   const dropped = s.reset(100)
   assert.equal(dropped.length, 2)
   assert.equal(s.inSeq, 0)

@@ -1,9 +1,9 @@
 // The server's decision on a connect message (ProtocolV1 handle_connect_message_2 and its
 // replace/open paths), as a pure function of the connect, our policy and any session we already
 // hold with that peer. The connection carries the decision out.
-import { Tag } from '../wire/constants.ts'
-import type { ConnectMsg } from '../wire/connect.ts'
-import type { Policy } from './policy.ts'
+import { Tag } from '../../wire/constants.ts'
+import type { ConnectMsg } from '../../wire/connect.ts'
+import type { Policy } from '../../session/policy.ts'
 
 export interface ExistingSession {
   connectSeq: number

@@ -1,11 +1,11 @@
 // The server's decision table (msgr-v1 fact sheet §3.2), case by case.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decideAccept } from '../../lib/session/accept.ts'
-import type { ExistingSession } from '../../lib/session/accept.ts'
-import { Policy } from '../../lib/session/policy.ts'
-import { Tag } from '../../lib/wire/constants.ts'
-import type { ConnectMsg } from '../../lib/wire/connect.ts'
+import { decideAccept } from '../../../lib/protocol/v1/accept-decision.ts'
+import type { ExistingSession } from '../../../lib/protocol/v1/accept-decision.ts'
+import { Policy } from '../../../lib/session/policy.ts'
+import { Tag } from '../../../lib/wire/constants.ts'
+import type { ConnectMsg } from '../../../lib/wire/connect.ts'
 
 const connect = (c: Partial<ConnectMsg> = {}): ConnectMsg => ({
   features: 0x3f01cfbdfffdffffn, hostType: 4, globalSeq: 10, connectSeq: 0, protocolVersion: 0,
