@@ -25,7 +25,7 @@ server.addDispatcherTail({
   // A message that raced ahead of msHandleAccept reaches the dispatchers: echo it all the same.
   msDispatch: (m: Message) => {
     if (!(m instanceof MPing)) return false
-    ;(m.connection as Connection).send(new MPing({ payloadText: `echo: ${m.payloadText ?? ''}` }))
+    m.connection?.send(new MPing({ payloadText: `echo: ${m.payloadText ?? ''}` }))
     return true
   }
 })

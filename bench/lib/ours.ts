@@ -1,6 +1,6 @@
 // The same work as raw.ts, done with ceph-msgr Messengers (msgr v1 over TCP, CRCs on).
 import { EntityType, Message, Messenger, MPing, MsgType, Policy, formatEntityAddr } from '../../lib/index.ts'
-import type { Connection } from '../../lib/index.ts'
+import { Connection } from '../../lib/index.ts'
 import { Monitor } from '../../lib/mon/index.ts'
 import { KIND_BASE, Kind } from './proto.ts'
 import type {
@@ -37,7 +37,9 @@ function msg (type: number, init: { front?: Uint8Array, data?: Uint8Array } = {}
 }
 
 function connOf (m: Message): Connection {
-  return m.connection as Connection
+  const c = m.connection
+  if (!(c instanceof Connection)) throw new TypeError('message without its connection')
+  return c
 }
 
 // ---- server -------------------------------------------------------------------------------------

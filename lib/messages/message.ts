@@ -1,5 +1,6 @@
 // A Ceph message: the header fields a sender chooses, and the three payload sections.
 // Typed messages (MPing, MAuth, ...) extend it; unknown types travel as plain Message.
+import type { EntityAddr } from '../wire/entity-addr.ts'
 import { Priority, msgTypeName } from '../wire/constants.ts'
 import type { EntityName } from '../wire/entity-name.ts'
 import type { PayloadLease } from '../wire/payload-pool.ts'
@@ -22,6 +23,23 @@ export interface MessageInit {
   data?: Uint8Array
 }
 
+/**
+ * What a received message knows of the connection it came from: enough to answer on it, tell
+ * peers apart and give back its throttles. The messenger's Connection implements it.
+ */
+export interface MessageConnection {
+  readonly id: number
+  readonly peerType: number
+  readonly peerAddr: EntityAddr
+  /** Features both sides support. */
+  readonly features: bigint
+  readonly isClosed: boolean
+  send: (m: Message) => boolean
+  markDown: () => void
+  /** Give back what the message holds of the connection's policy throttles. */
+  releasePolicy: (m: Message) => void
+}
+
 export class Message {
   type: number
   priority: number
@@ -39,7 +57,7 @@ export class Message {
   middle: Uint8Array
   data: Uint8Array
   /** Receive side: the connection it came from (set by the messenger). */
-  connection: unknown = undefined
+  connection: MessageConnection | undefined = undefined
   /** Receive side: performance.now() of the socket read that completed it. */
   recvStamp = 0
   /**

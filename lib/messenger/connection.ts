@@ -5,7 +5,7 @@
 // lib/protocol (sans-IO).
 import { pushable } from 'it-pushable'
 import type { Pushable } from 'it-pushable'
-import type { Message } from '../messages/message.ts'
+import type { Message, MessageConnection } from '../messages/message.ts'
 import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
 import type { DecoderConfig, PendingOpen, WireProtocol } from '../protocol/wire-protocol.ts'
 import type { Policy } from '../session/policy.ts'
@@ -56,7 +56,7 @@ export interface ConnectionHost {
 
 let nextConnectionId = 1
 
-export class Connection {
+export class Connection implements MessageConnection {
   readonly id = nextConnectionId++
   readonly host: ConnectionHost
   /** The wire protocol this connection speaks. */

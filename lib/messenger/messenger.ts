@@ -158,7 +158,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       autoStart: false,
       // A dropped message still holds its connection's per-policy throttle units.
       onDiscard: (item) => {
-        if (item.kind === 'message') (item.message.connection as Connection).releasePolicy(item.message)
+        if (item.kind === 'message') item.message.connection?.releasePolicy(item.message)
       }
     })
     this.dispatchThrottle = this.dispatchQueue.throttle
@@ -353,12 +353,12 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   private deliver (item: QueueItem<Message, Connection>): void | Promise<void> {
     if (item.kind === 'message') {
       const m = item.message
-      const conn = m.connection as Connection
-      if (conn.isClosed) {
+      const conn = m.connection
+      if (conn === undefined || conn.isClosed) {
         // Like Ceph's AsyncConnection::_stop (discard_queue): nothing of a closed (marked-down or
         // reset) connection is dispatched. The queue gives the dispatch bytes back on return.
         this.counters.discardedOnClose++
-        conn.releasePolicy(m)
+        conn?.releasePolicy(m)
         return
       }
       const t0 = performance.now()
@@ -393,7 +393,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       }
       this.unhandled(m, t0)
     } catch (e) {
-      (m.connection as Connection).releasePolicy(m)
+      m.connection?.releasePolicy(m)
       throw e
     }
   }
@@ -403,7 +403,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     this.counters.msgsDispatched++
     this.counters.dispatchLatencySumMs += dt
     if (dt > this.counters.dispatchLatencyMaxMs) this.counters.dispatchLatencyMaxMs = dt
-    ;(m.connection as Connection).releasePolicy(m)
+    m.connection?.releasePolicy(m)
   }
 
   private unhandled (m: Message, t0: number): void {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { MAuthReply } from '../messages/auth-reply.ts'
 import { MAuth } from '../messages/auth.ts'
-import type { Message } from '../messages/message.ts'
+import type { Message, MessageConnection } from '../messages/message.ts'
 import { MMonGetMap } from '../messages/mon-get-map.ts'
 import { MMonMap, createMonMap } from '../messages/mon-map.ts'
 import type { MonMap } from '../messages/mon-map.ts'
@@ -99,7 +99,7 @@ export class Monitor implements Dispatcher {
   /** Receipt of a request → its reply queued (includes time waiting in the DispatchQueue). */
   readonly dispatchLatency = new Histogram(LATENCY_BUCKETS)
   private readonly bindAddr: EntityAddr
-  private readonly sessions = new WeakMap<Connection, MonSession>()
+  private readonly sessions = new WeakMap<MessageConnection, MonSession>()
   private readonly rateLog = new RateLimitedLog()
   private nextGlobalId: bigint
   private map: MonMap | undefined
@@ -209,7 +209,8 @@ export class Monitor implements Dispatcher {
 
   /** Route one message to its handler. Always true: unknown messages are ours to drop. */
   dispatchOp (m: Message): boolean {
-    const conn = m.connection as Connection
+    const conn = m.connection
+    if (conn === undefined) return true
     if (m instanceof MPing) this.handlePing(m, conn)
     else if (m instanceof MAuth) this.handleAuth(m, conn)
     else if (m instanceof MMonGetMap) this.handleGetMap(m, conn)
@@ -226,7 +227,7 @@ export class Monitor implements Dispatcher {
     return true
   }
 
-  handlePing (m: MPing, conn: Connection): void {
+  handlePing (m: MPing, conn: MessageConnection): void {
     const text = this.pong()
     this.lastPong = text
     const reply = new MPing({ payloadText: text, priority: Priority.HIGH })
@@ -238,7 +239,7 @@ export class Monitor implements Dispatcher {
     this.log.debug('mon', 'pong', { conn: conn.id, from: formatEntityName(m.src), bytes: reply.front.length })
   }
 
-  handleAuth (m: MAuth, conn: Connection): void {
+  handleAuth (m: MAuth, conn: MessageConnection): void {
     this.counters.authRequests++
     const fail = (result: number, why: string): void => {
       this.counters.authFailures++
@@ -273,7 +274,7 @@ export class Monitor implements Dispatcher {
     this.log.debug('mon', 'authenticated', { conn: conn.id, global_id: Number(session.globalId) })
   }
 
-  handleGetMap (_m: MMonGetMap, conn: Connection): void {
+  handleGetMap (_m: MMonGetMap, conn: MessageConnection): void {
     this.counters.getMapRequests++
     this.sendMonMap(conn)
   }
@@ -283,7 +284,7 @@ export class Monitor implements Dispatcher {
     return new MAuthReply({ ...f, resultBl: new Uint8Array(0), resultMsg: '', priority: Priority.HIGH, version: 1, compatVersion: 1 })
   }
 
-  private sendMonMap (conn: Connection): void {
+  private sendMonMap (conn: MessageConnection): void {
     const mm = new MMonMap({ monmap: this.monmap, priority: Priority.HIGH, version: 1, compatVersion: 1 })
     // Encoded for this peer's features (an old client gets an old layout), as Ceph does; done
     // here so that the compat_version set above is the one that goes out.

@@ -2,7 +2,7 @@
 // `after` hook, latches to await counts instead of sleeping, a seeded PRNG, and small message
 // helpers. Nothing here knows which transport it runs on.
 import { Message } from '../../../lib/messages/message.ts'
-import type { Connection } from '../../../lib/messenger/connection.ts'
+import { Connection } from '../../../lib/messenger/connection.ts'
 import type { Logger } from '../../../lib/messenger/logger.ts'
 import { Messenger } from '../../../lib/messenger/messenger.ts'
 import type { MessengerOptions } from '../../../lib/messenger/messenger.ts'
@@ -130,7 +130,9 @@ export function numbered (i: number, opts: { type?: number, priority?: number, d
 }
 
 export function connOf (m: Message): Connection {
-  return m.connection as Connection
+  const c = m.connection
+  if (!(c instanceof Connection)) throw new TypeError('message without its connection')
+  return c
 }
 
 /** Yield to I/O once (not a sleep: lets pending socket events run). */
