@@ -46,7 +46,7 @@ function connOf (m: Message): Connection {
 
 export async function oursListen (params: ListenParams): Promise<ServerHandle> {
   if (params.mode === 'monitor') return await monitorListen()
-  const lossless = params.mode === 'sink' || params.mode === 'flood'
+  const lossless = params.mode === 'sink' || params.mode === 'sink-queued' || params.mode === 'sink-queued-async' || params.mode === 'flood'
   const msgr = Messenger.create({
     type: 'tcp',
     name: lossless ? 'osd.0' : 'mon.0',
@@ -110,6 +110,12 @@ export async function oursListen (params: ListenParams): Promise<ServerHandle> {
     }
     sample()
     sampler = setInterval(sample, 5)
+  } else if (params.mode === 'sink-queued') {
+    // Data through the DispatchQueue (Ceph's ms_dispatch path), control messages fast.
+    msgr.addDispatcherTail({ msCanFastDispatch: (m) => m.type !== T.DATA, msFastDispatch: handle, msDispatch: (m) => { handle(m); return true } })
+  } else if (params.mode === 'sink-queued-async') {
+    // The same, with a dispatcher that returns a promise: every message takes a p-queue slot.
+    msgr.addDispatcherTail({ msCanFastDispatch: (m) => m.type !== T.DATA, msFastDispatch: handle, msDispatch: async (m) => { handle(m); return true } })
   } else {
     msgr.addDispatcherTail({ msCanFastDispatch: () => true, msFastDispatch: handle })
   }

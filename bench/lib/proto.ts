@@ -7,7 +7,11 @@ export type Role = 'server' | 'client'
 
 /** The server behaviours a case needs. */
 /** 'mon' is a bare messenger answering MPing; 'monitor' is the example mon (lib/mon, `npm start`). */
-export type ServerMode = 'sink' | 'echo' | 'mon' | 'monitor' | 'idle' | 'flood'
+/**
+ * 'sink' takes every message by fast dispatch; 'sink-queued' through the DispatchQueue with a
+ * synchronous msDispatch; 'sink-queued-async' with one returning a promise (the p-queue lane).
+ */
+export type ServerMode = 'sink' | 'sink-queued' | 'sink-queued-async' | 'echo' | 'mon' | 'monitor' | 'idle' | 'flood'
 
 export interface ListenParams {
   mode: ServerMode

@@ -198,7 +198,7 @@ export async function runStress (o: StressOptions, io: Io = stdio): Promise<Stre
   }
   addFaultCounters(r, faultCounters(server, server.connections))
   for (const c of clients.counters()) addFaultCounters(r, c)
-  r.injected_delays = server.counters.injectedDelays
+  r.injected_delays = server.router.counters.injectedDelays
   r.lost = r.sent - r.delivered
   r.seconds = (performance.now() - t0) / 1000
   r.ok = !clients.failed && r.corrupt === 0 && r.duplicates === 0 && r.out_of_order === 0 && (!lossless || r.lost === 0)
@@ -207,11 +207,43 @@ export async function runStress (o: StressOptions, io: Io = stdio): Promise<Stre
   return r
 }
 
-function parseSize (s: string): number {
+function parseSize (s: string, option = '--size'): number {
   const m = /^(\d+)\s*(B|K|KB|KiB|M|MB|MiB)?$/i.exec(s.trim())
-  if (m === null) throw new TypeError(`bad size ${s}`)
+  if (m === null) throw new TypeError(`${option}: '${s}' is not a size (a number of bytes, or with K/KiB or M/MiB)`)
   const unit = (m[2] ?? 'B').toUpperCase()
   return Number(m[1]) * (unit.startsWith('K') ? 1024 : unit.startsWith('M') ? 1024 * 1024 : 1)
+}
+
+/** The messenger's default limits.maxDataLen: a larger message would be refused by the receiver. */
+const MAX_MESSAGE_DATA = 128 * 1024 * 1024
+
+/** `--size MIN-MAX` or `--size N`: both at least 1 byte, MIN <= MAX. */
+export function parseSizeRange (text: string): [number, number] {
+  const parts = text.split('-')
+  if (parts.length > 2 || parts.some((p) => p.trim() === '')) throw new TypeError(`--size must be MIN-MAX or SIZE (e.g. 1-4096, 1-64KiB), got '${text}'`)
+  const lo = parseSize(parts[0])
+  const hi = parts.length === 2 ? parseSize(parts[1]) : lo
+  if (lo < 1) throw new TypeError(`--size ${text}: messages carry at least 1 byte of data (MIN >= 1)`)
+  if (lo > hi) throw new TypeError(`--size ${text}: MIN (${lo}) is above MAX (${hi})`)
+  if (hi > MAX_MESSAGE_DATA) throw new TypeError(`--size ${text}: MAX is above the messenger's 128 MiB data limit`)
+  return [lo, hi]
+}
+
+function integer (name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new TypeError(`--${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`}, got '${text}'`)
+  }
+  return n
+}
+
+function real (name: string, text: string, min: number, max: number, minExclusive = false): number {
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || (minExclusive && n === min) || n > max) {
+    const range = max === Infinity ? (minExclusive ? `> ${min}` : `>= ${min}`) : `from ${min} to ${max}`
+    throw new TypeError(`--${name} must be a number ${range}, got '${text}'`)
+  }
+  return n
 }
 
 export async function run (argv: string[], io: Io = stdio): Promise<number> {
@@ -250,21 +282,26 @@ export async function run (argv: string[], io: Io = stdio): Promise<number> {
   if (values.processes === true && transport !== 'tcp') return usageError('--processes needs --transport tcp')
   let o: StressOptions
   try {
-    const [lo, hi] = str('size').split('-')
+    const [minSize, maxSize] = parseSizeRange(str('size'))
+    const largeEvery = integer('large-every', str('large-every'), 0)
+    const largeMax = parseSize(str('large-max'), '--large-max')
+    if (largeEvery > 0 && (largeMax < minSize || largeMax > MAX_MESSAGE_DATA)) {
+      throw new TypeError(`--large-max ${str('large-max')} must be from MIN of --size (${minSize}) to 128 MiB`)
+    }
     o = {
       policy,
-      connections: Number(str('connections')),
-      messages: Number(str('messages')),
-      minSize: parseSize(lo),
-      maxSize: parseSize(hi ?? lo),
-      largeEvery: Number(str('large-every')),
-      largeMax: parseSize(str('large-max')),
-      injectSocketFailures: Number(str('inject-socket-failures')),
-      injectDelayProbability: Number(str('inject-delay-probability')),
-      injectDelayMax: Number(str('inject-delay-max')),
+      connections: integer('connections', str('connections'), 1, 100_000),
+      messages: integer('messages', str('messages'), 1),
+      minSize,
+      maxSize,
+      largeEvery,
+      largeMax,
+      injectSocketFailures: integer('inject-socket-failures', str('inject-socket-failures'), 0),
+      injectDelayProbability: real('inject-delay-probability', str('inject-delay-probability'), 0, 1),
+      injectDelayMax: real('inject-delay-max', str('inject-delay-max'), 0, 3600),
       transport,
-      timeoutSeconds: Number(str('timeout')),
-      seed: Number(str('seed')),
+      timeoutSeconds: real('timeout', str('timeout'), 0, Infinity, true),
+      seed: integer('seed', str('seed'), 0, 0xffffffff),
       processes: values.processes === true
     }
   } catch (e) {

@@ -59,6 +59,14 @@ export interface MessengerConfig {
   payloadPoolBytes: number
   /** Dispatch throttle (ms_dispatch_throttle_bytes, 100 MiB). */
   dispatchThrottleBytes: number
+  /**
+   * Asynchronous dispatches (msDispatch returning a promise) in flight at once. 1 = Ceph's single
+   * dispatch thread: a connection's messages are handled one at a time, in order. Above 1 they
+   * start in Ceph's order but may finish out of it, even within one connection.
+   */
+  dispatchConcurrency: number
+  /** Stop waiting for an asynchronous dispatch after this many ms (0 = never); counted as an error. */
+  dispatchTimeoutMs: number
   /** Maximum accepted connections (0 = unlimited). */
   maxConnections: number
   /** ms_inject_socket_failures: fail about every Nth socket read or write (0 = off). */
@@ -92,6 +100,8 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   writeBatchBytes: 256 * 1024,
   payloadPoolBytes: 32 * 1024 * 1024,
   dispatchThrottleBytes: 100 * 1024 * 1024,
+  dispatchConcurrency: 1,
+  dispatchTimeoutMs: 0,
   maxConnections: 0,
   injectSocketFailures: 0,
   injectDelay: undefined,
@@ -106,10 +116,11 @@ export type MessengerConfigInit = Omit<Partial<MessengerConfig>, 'limits'> & { l
 
 export function resolveConfig (c: MessengerConfigInit = {}): MessengerConfig {
   const out: MessengerConfig = { ...DEFAULT_CONFIG, ...c, limits: { ...DEFAULT_LIMITS, ...c.limits } }
-  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'sendWindowMessages', 'writeBatchBytes', 'payloadPoolBytes', 'dispatchThrottleBytes', 'maxConnections', 'injectSocketFailures'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'keepaliveIntervalMs', 'keepaliveTimeoutMs', 'idleTimeoutMs', 'initialBackoffMs', 'maxBackoffMs', 'outQueueHighWater', 'outQueueHighWaterMessages', 'maxOutQueueBytes', 'maxOutQueueMessages', 'sendWindowMessages', 'writeBatchBytes', 'payloadPoolBytes', 'dispatchThrottleBytes', 'dispatchTimeoutMs', 'maxConnections', 'injectSocketFailures'] as const) {
     const v = out[k]
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number, got ${v}`)
   }
+  if (!(Number.isInteger(out.dispatchConcurrency) && out.dispatchConcurrency >= 1)) throw new RangeError(`dispatchConcurrency must be an integer >= 1, got ${out.dispatchConcurrency}`)
   if (out.maxBackoffMs < out.initialBackoffMs) throw new RangeError('maxBackoffMs < initialBackoffMs')
   return out
 }

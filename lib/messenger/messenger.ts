@@ -14,11 +14,11 @@ import { resolveConfig } from './config.ts'
 import type { MessengerConfig, MessengerConfigInit } from './config.ts'
 import { Connection } from './connection.ts'
 import type { ConnectionEvent, ConnectionHost, PolicyThrottles } from './connection.ts'
-import type { Dispatcher } from './dispatcher.ts'
-import { DispatchQueue } from './dispatch-queue.ts'
-import type { QueueItem } from './dispatch-queue.ts'
-import { TypeCounts } from './type-counts.ts'
-import { errorCode, MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
+import type { Dispatcher } from './dispatch/dispatcher.ts'
+import { DispatchQueue } from './dispatch/dispatch-queue.ts'
+import { DispatchRouter } from './dispatch/router.ts'
+import { ConnectionTotals } from './perf.ts'
+import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
 import { RateLimitedLog, silentLogger } from './logger.ts'
 import type { Logger } from './logger.ts'
 import type { MsgrSocket } from './socket.ts'
@@ -93,7 +93,9 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   private defaultPolicy: Policy
   private readonly policies = new Map<number, Policy>()
   private readonly policyThrottles = new Map<number, { messages?: Throttle, bytes?: Throttle }>()
-  private readonly dispatchers: Dispatcher[] = []
+  /** Where received messages and connection events go (fast dispatch, the queue, the dispatchers). */
+  readonly router: DispatchRouter
+  private readonly totals = new ConnectionTotals()
   readonly dispatchQueue: DispatchQueue<Message, Connection>
   /** Sessions we can find by peer address: outgoing ones and lossless incoming ones. */
   private readonly sessions = new Map<string, Connection>()
@@ -107,29 +109,16 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   private stoppedResolve!: () => void
   private readonly stoppedPromise: Promise<void>
   private readonly rateLog = new RateLimitedLog()
-  private readonly delayChains = new WeakMap<Connection, Promise<void>>()
   /** Accepted sockets still in the accept handshake (not yet a Connection). */
   private readonly handshaking = new Set<MsgrSocket>()
   readonly counters = {
-    msgsIn: 0,
-    msgsDispatched: 0,
-    fastDispatched: 0,
-    unhandled: 0,
-    dispatchErrors: 0,
     connectionsAccepted: 0,
     connectionsConnected: 0,
     acceptFailures: 0,
     refusedMaxConnections: 0,
     resets: 0,
-    remoteResets: 0,
-    /** Received messages not dispatched because their connection had closed. */
-    discardedOnClose: 0,
-    injectedDelays: 0,
-    dispatchLatencySumMs: 0,
-    dispatchLatencyMaxMs: 0
+    remoteResets: 0
   }
-
-  readonly inByType = new TypeCounts()
 
   constructor (opts: MessengerOptions) {
     this.name = toName(opts.name)
@@ -148,19 +137,20 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     if (opts.features?.supported !== undefined) p = p.with({ featuresSupported: opts.features.supported })
     if (opts.features?.required !== undefined) p = p.with({ featuresRequired: opts.features.required })
     this.defaultPolicy = p
+    this.router = new DispatchRouter(this.config, this.log, this.rateLog)
     this.dispatchQueue = new DispatchQueue<Message, Connection>({
-      deliver: (item) => this.deliver(item),
-      onError: (err) => {
-        this.counters.dispatchErrors++
-        this.log.error('ms', 'dispatcher threw', { err: String(err) })
-      },
+      deliver: (item) => this.router.deliver(item),
+      onError: (err) => { this.router.failed(err) },
       throttleBytes: this.config.dispatchThrottleBytes,
+      concurrency: this.config.dispatchConcurrency,
+      timeoutMs: this.config.dispatchTimeoutMs,
       autoStart: false,
       // A dropped message still holds its connection's per-policy throttle units.
       onDiscard: (item) => {
         if (item.kind === 'message') item.message.connection?.releasePolicy(item.message)
       }
     })
+    this.router.attach(this.dispatchQueue)
     this.dispatchThrottle = this.dispatchQueue.throttle
     if (this.config.payloadPoolBytes > 0) this.payloadPool = new PayloadPool(this.config.payloadPoolBytes)
     this.stoppedPromise = new Promise((resolve) => { this.stoppedResolve = resolve })
@@ -187,11 +177,11 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   addDispatcherHead (d: Dispatcher): void {
-    this.dispatchers.unshift(d)
+    this.router.dispatchers.unshift(d)
   }
 
   addDispatcherTail (d: Dispatcher): void {
-    this.dispatchers.push(d)
+    this.router.dispatchers.push(d)
   }
 
   /** Bind the Accepter: 'v1:127.0.0.1:0', 'v1:[::1]:6789', or an EntityAddr. Returns the bound address. */
@@ -292,11 +282,11 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
 
   onAcceptFailed (err: unknown): void {
     this.counters.acceptFailures++
-    this.logOnce('accept failed', err)
+    this.router.logOnce('accept failed', err)
   }
 
   onClosed (conn: Connection): void {
-    this.connections.delete(conn)
+    if (this.connections.delete(conn)) this.totals.retire(conn.counters)
     const k = addrKey(conn.peerAddr)
     if (this.sessions.get(k) === conn) this.sessions.delete(k)
   }
@@ -308,118 +298,11 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       this.dispatchQueue.discardQueue(conn.id)
     }
     if (kind === 'connect') this.counters.connectionsConnected++
-    this.dispatchQueue.enqueue({ kind, connection: conn, connId: conn.id })
+    this.router.onEvent(kind, conn)
   }
 
-  /** Fast preprocess, then the inbox, fast dispatch, or the DispatchQueue (Ceph's reader path). */
   onMessage (conn: Connection, m: Message): void {
-    this.counters.msgsIn++
-    this.inByType.inc(m.type)
-    for (const d of this.dispatchers) d.msFastPreprocess?.(m)
-    const delay = this.config.injectDelay
-    if (delay !== undefined && delay.probability > 0 &&
-        (delay.types === undefined || delay.types.length === 0 || delay.types.includes(entityTypeName(conn.peerType)))) {
-      // Delay before dispatch while keeping the connection's order: chain behind its last delay.
-      const prev = this.delayChains.get(conn) ?? Promise.resolve()
-      const ms = this.config.random() < delay.probability ? this.config.random() * delay.maxSeconds * 1000 : 0
-      if (ms > 0) this.counters.injectedDelays++
-      const next = prev.then(() => ms > 0 ? new Promise<void>((resolve) => { setTimeout(resolve, ms) }) : undefined).then(() => { this.route(conn, m) })
-      this.delayChains.set(conn, next)
-      return
-    }
-    this.route(conn, m)
-  }
-
-  private route (conn: Connection, m: Message): void {
-    if (conn.deliverToInbox(m)) return
-    for (const d of this.dispatchers) {
-      if (d.msCanFastDispatch?.(m) === true && d.msFastDispatch !== undefined) {
-        this.counters.fastDispatched++
-        try {
-          d.msFastDispatch(m)
-        } catch (e) {
-          this.counters.dispatchErrors++
-          this.logOnce('fast dispatch threw', e)
-        }
-        conn.release(m)
-        return
-      }
-    }
-    const bytes = m.payloadLength
-    const ok = this.dispatchQueue.enqueue({ kind: 'message', message: m, priority: m.priority, connId: conn.id, cost: bytes, bytes })
-    if (!ok) conn.releasePolicy(m)
-  }
-
-  private deliver (item: QueueItem<Message, Connection>): void | Promise<void> {
-    if (item.kind === 'message') {
-      const m = item.message
-      const conn = m.connection
-      if (conn === undefined || conn.isClosed) {
-        // Like Ceph's AsyncConnection::_stop (discard_queue): nothing of a closed (marked-down or
-        // reset) connection is dispatched. The queue gives the dispatch bytes back on return.
-        this.counters.discardedOnClose++
-        conn?.releasePolicy(m)
-        return
-      }
-      const t0 = performance.now()
-      for (let i = 0; i < this.dispatchers.length; i++) {
-        const d = this.dispatchers[i]
-        if (d.msDispatch === undefined) continue
-        const r = d.msDispatch(m)
-        if (r === true) return this.dispatched(m, t0)
-        if (r !== false) return this.finishAsync(m, t0, r, i)
-      }
-      return this.unhandled(m, t0)
-    }
-    const conn = item.connection
-    for (const d of this.dispatchers) {
-      switch (item.kind) {
-        case 'connect': d.msHandleConnect?.(conn); break
-        case 'accept': d.msHandleAccept?.(conn); break
-        case 'reset': d.msHandleReset?.(conn); break
-        case 'remoteReset': d.msHandleRemoteReset?.(conn); break
-        case 'refused': d.msHandleRefused?.(conn); break
-      }
-    }
-  }
-
-  private async finishAsync (m: Message, t0: number, first: Promise<boolean>, index: number): Promise<void> {
-    try {
-      if (await first) { this.dispatched(m, t0); return }
-      for (let i = index + 1; i < this.dispatchers.length; i++) {
-        const d = this.dispatchers[i]
-        if (d.msDispatch === undefined) continue
-        if (await d.msDispatch(m)) { this.dispatched(m, t0); return }
-      }
-      this.unhandled(m, t0)
-    } catch (e) {
-      m.connection?.releasePolicy(m)
-      throw e
-    }
-  }
-
-  private dispatched (m: Message, t0: number): void {
-    const dt = performance.now() - t0
-    this.counters.msgsDispatched++
-    this.counters.dispatchLatencySumMs += dt
-    if (dt > this.counters.dispatchLatencyMaxMs) this.counters.dispatchLatencyMaxMs = dt
-    m.connection?.releasePolicy(m)
-  }
-
-  private unhandled (m: Message, t0: number): void {
-    this.counters.unhandled++
-    this.dispatched(m, t0)
-    this.counters.msgsDispatched--
-    if (this.rateLog.admit('unhandled:' + m.type) !== undefined) {
-      this.log.info('ms', 'unhandled message', { type: m.type, type_name: m.typeName, from: m.src === undefined ? '' : formatEntityName(m.src) })
-    }
-  }
-
-  private logOnce (what: string, err: unknown): void {
-    const cause = `${what}:${errorCode(err)}`
-    const suppressed = this.rateLog.admit(cause)
-    if (suppressed === undefined) return
-    this.log.info('ms', what, { code: errorCode(err), err: String((err as Error)?.message ?? err), suppressed })
+    this.router.onMessage(conn, m)
   }
 
   // ---- public API ---------------------------------------------------------------------------
@@ -489,44 +372,40 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   perfDump (): Record<string, unknown> {
-    let out = 0
-    let outBytes = 0
-    let inBytes = 0
-    const conns = [...this.connections]
-    const sum = (k: 'msgsOut' | 'bytesOut' | 'bytesIn' | 'faults' | 'duplicates' | 'acksIn' | 'acksOut' | 'keepalivesIn' | 'keepalivesOut' | 'throttleWaits' | 'reconnects'): number => conns.reduce((a, c) => a + c.counters[k], 0)
-    out = sum('msgsOut')
-    outBytes = sum('bytesOut')
-    inBytes = sum('bytesIn')
-    const inTypes = this.inByType.toRecord()
+    const c = this.totals.sum(this.connections)
+    const r = this.router.counters
     return {
       name: formatEntityName(this.name),
       addr: formatEntityAddr(this.myAddr),
-      msgr_recv_messages: this.counters.msgsIn,
-      msgr_recv_bytes: inBytes,
-      msgr_send_messages: out,
-      msgr_send_bytes: outBytes,
-      msgr_recv_messages_by_type: inTypes,
+      msgr_recv_messages: r.msgsIn,
+      msgr_recv_bytes: c.bytesIn,
+      msgr_send_messages: c.msgsOut,
+      msgr_send_bytes: c.bytesOut,
+      msgr_wire_recv_bytes: c.wireBytesIn,
+      msgr_wire_send_bytes: c.wireBytesOut,
+      msgr_recv_messages_by_type: this.router.inByType.toRecord(),
       msgr_active_connections: this.connections.size,
       msgr_created_connections: this.counters.connectionsAccepted + this.counters.connectionsConnected,
       msgr_accepted: this.counters.connectionsAccepted,
       msgr_accept_failures: this.counters.acceptFailures,
-      msgr_dispatched: this.counters.msgsDispatched,
-      msgr_fast_dispatched: this.counters.fastDispatched,
-      msgr_unhandled: this.counters.unhandled,
-      msgr_dispatch_errors: this.counters.dispatchErrors,
+      msgr_dispatched: r.msgsDispatched,
+      msgr_fast_dispatched: r.fastDispatched,
+      msgr_unhandled: r.unhandled,
+      msgr_dispatch_errors: r.dispatchErrors,
       msgr_resets: this.counters.resets,
       msgr_remote_resets: this.counters.remoteResets,
-      msgr_discarded_on_close: this.counters.discardedOnClose,
-      msgr_faults: sum('faults'),
-      msgr_reconnects: sum('reconnects'),
-      msgr_duplicates_dropped: sum('duplicates'),
-      msgr_acks_in: sum('acksIn'),
-      msgr_acks_out: sum('acksOut'),
-      msgr_keepalives_in: sum('keepalivesIn'),
-      msgr_keepalives_out: sum('keepalivesOut'),
-      msgr_throttle_waits: sum('throttleWaits'),
-      msgr_dispatch_latency_avg_ms: this.counters.msgsDispatched === 0 ? 0 : this.counters.dispatchLatencySumMs / this.counters.msgsDispatched,
-      msgr_dispatch_latency_max_ms: this.counters.dispatchLatencyMaxMs,
+      msgr_discarded_on_close: r.discardedOnClose,
+      msgr_injected_delays: r.injectedDelays,
+      msgr_faults: c.faults,
+      msgr_reconnects: c.reconnects,
+      msgr_duplicates_dropped: c.duplicates,
+      msgr_acks_in: c.acksIn,
+      msgr_acks_out: c.acksOut,
+      msgr_keepalives_in: c.keepalivesIn,
+      msgr_keepalives_out: c.keepalivesOut,
+      msgr_throttle_waits: c.throttleWaits,
+      msgr_dispatch_latency_avg_ms: r.msgsDispatched === 0 ? 0 : r.dispatchLatencySumMs / r.msgsDispatched,
+      msgr_dispatch_latency_max_ms: r.dispatchLatencyMaxMs,
       dispatch_queue: this.dispatchQueue.perfDump(),
       payload_pool: this.payloadPool?.stats() ?? null
     }
@@ -538,7 +417,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     const max = this.config.maxConnections
     if (max > 0 && this.connections.size >= max) {
       this.counters.refusedMaxConnections++
-      this.logOnce('too many connections', new MessengerError(MessengerErrorCode.TOO_MANY_CONNECTIONS, `${max} connections`))
+      this.router.logOnce('too many connections', new MessengerError(MessengerErrorCode.TOO_MANY_CONNECTIONS, `${max} connections`))
       sock.destroy()
       return
     }

@@ -15,7 +15,7 @@ const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const BUILT_RUNNER = join(ROOT, 'dist', 'bench', 'run.js')
 
 const CASES = [
-  'oneway-64B', 'oneway-4KiB', 'oneway-64KiB', 'oneway-1MiB',
+  'oneway-64B', 'oneway-4KiB', 'oneway-64KiB', 'oneway-1MiB', 'oneway-4KiB-queued', 'oneway-4KiB-queued-async',
   'rtt-p50', 'rtt-p99',
   'connect-ping', 'connect-ping-vs-librados', 'mon-vs-ceph-mon',
   'fanin-100',

@@ -9,7 +9,7 @@ import { pipe } from 'it-pipe'
 import { Message } from '../../../lib/messages/message.ts'
 import { MPing } from '../../../lib/messages/ping.ts'
 import type { Connection } from '../../../lib/messenger/connection.ts'
-import type { Dispatcher } from '../../../lib/messenger/dispatcher.ts'
+import type { Dispatcher } from '../../../lib/messenger/dispatch/dispatcher.ts'
 import { Policy } from '../../../lib/session/policy.ts'
 import { EntityType, MsgType, Priority } from '../../../lib/wire/constants.ts'
 import { AF_INET, AF_INET6, formatEntityAddr } from '../../../lib/wire/entity-addr.ts'
@@ -393,6 +393,45 @@ export function defineConformance (type: MessengerType): void {
       assert.equal(pd.msgr_unhandled, 1)
       assert.equal(pd.msgr_dispatched, 1)
     })
+
+    for (const concurrency of [1, 4]) {
+      it(`async dispatcher, dispatchConcurrency ${concurrency}: 3 connections × 200 messages, all delivered${concurrency === 1 ? ', each connection in order, one at a time' : ', at most 4 at once'}`, async (t) => {
+        const h = new Harness(type, t)
+        const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer(), config: { dispatchConcurrency: concurrency } })
+        const byConn = new Map<number, number[]>()
+        const done = new Latch()
+        let inflight = 0
+        let peak = 0
+        srv.addDispatcherTail({
+          // An async dispatcher (a database write, a call to a service): each takes a little time.
+          msDispatch: async (m) => {
+            inflight++
+            peak = Math.max(peak, inflight)
+            await new Promise((resolve) => setImmediate(resolve))
+            const id = connOf(m).id
+            byConn.set(id, [...(byConn.get(id) ?? []), m.tid])
+            inflight--
+            done.inc()
+            return true
+          }
+        })
+        for (let c = 0; c < 3; c++) {
+          const conn = h.client({ name: 'client.?', policy: Policy.lossyClient() }).connectTo(EntityType.OSD, addr)
+          for (let i = 0; i < 200; i++) conn.send(numbered(i))
+        }
+        await within(done.until(600), 20_000, '600 async dispatches')
+        assert.equal(byConn.size, 3)
+        if (concurrency === 1) {
+          assert.equal(peak, 1)
+          for (const tids of byConn.values()) assert.deepEqual(tids, Array.from({ length: 200 }, (_, i) => i))
+        } else {
+          assert.ok(peak > 1 && peak <= concurrency, `peak in flight ${peak}`)
+          for (const tids of byConn.values()) assert.deepEqual([...tids].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i))
+        }
+        const pd = srv.perfDump()
+        assert.equal(pd.msgr_dispatched, 600)
+      })
+    }
 
     // ---- addresses ------------------------------------------------------------------------
 

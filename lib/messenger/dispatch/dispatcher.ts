@@ -1,7 +1,7 @@
 // A Dispatcher receives what a Messenger publishes. Every method is optional; messages go to
 // the dispatchers in order until one returns true from msDispatch.
-import type { Message } from '../messages/message.ts'
-import type { Connection } from './connection.ts'
+import type { Message } from '../../messages/message.ts'
+import type { Connection } from '../connection.ts'
 
 export interface Dispatcher {
   /** Handle a message from the DispatchQueue; true = handled, stop offering it to others. */

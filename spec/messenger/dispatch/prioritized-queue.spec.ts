@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { PrioritizedQueue, DEFAULT_MIN_COST, DEFAULT_MAX_TOKENS } from '../../lib/messenger/prioritized-queue.ts'
+import { PrioritizedQueue, DEFAULT_MIN_COST, DEFAULT_MAX_TOKENS } from '../../../lib/messenger/dispatch/prioritized-queue.ts'
 
 function drain<T> (q: PrioritizedQueue<T>): T[] {
   const out: T[] = []

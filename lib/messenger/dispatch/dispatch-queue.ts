@@ -6,18 +6,23 @@
 //
 // Delivery is a synchronous pump over the PrioritizedQueue, started from a microtask: deliver never runs
 // inside enqueue() (no re-entrancy into the reader), a burst enqueued in one tick is ordered as a whole,
-// and a synchronous deliver costs no promise at all. A deliver that returns a promise holds the queue
-// until it settles (concurrency 1, like Ceph's single dispatch thread). After `maxBatch` deliveries in
-// one go the pump yields with setImmediate so socket reads are not starved by a deep backlog.
-// (A p-queue with CephQueueClass gives the same order, but its per-task promise machinery measured
-// ~4 µs per item shallow and 10-35 µs per item 200 000 deep; this pump is ~0.3 µs. See pqueue-class.ts.)
+// and a synchronous deliver costs no promise at all. A deliver that returns a promise (an async
+// dispatcher: a database write, a call to a service) takes one of `concurrency` slots of a p-queue
+// until it settles; the pump stops while every slot is taken. Concurrency 1 (the default) is Ceph's
+// single dispatch thread: one delivery at a time, so each connection's messages are handled in order.
+// Above 1, deliveries still start in Ceph's order but may finish out of it, even within a connection.
+// After `maxBatch` deliveries in one go the pump yields with setImmediate so socket reads are not
+// starved by a deep backlog. (A p-queue with CephQueueClass as its queue gives the same start order,
+// but its per-task promise machinery measured ~4 µs per item shallow and 10-35 µs per item 200 000
+// deep, against ~0.3 µs for this pump; so p-queue runs only what is asynchronous anyway.)
 //
 // Byte throttle ownership: the reader takes `bytes` from `throttle` before reading the payload (Ceph's
 // dispatch_throttler). enqueue() takes ownership of those bytes in every case: they are put back after
 // deliver returns or throws, when the message is discarded, or at once when enqueue() refuses it.
-import { Priority } from '../wire/constants.ts'
+import PQueue from 'p-queue'
+import { Priority } from '../../wire/constants.ts'
 import { PrioritizedQueue, type PrioritizedQueueOptions } from './prioritized-queue.ts'
-import { Throttle, type ThrottlePerf } from './throttle.ts'
+import { Throttle, type ThrottlePerf } from '../throttle.ts'
 
 /** Ceph `ms_dispatch_throttle_bytes`. */
 export const DEFAULT_DISPATCH_THROTTLE_BYTES = 100 * 1024 * 1024
@@ -72,6 +77,14 @@ export interface DispatchQueueOptions<M = unknown, C = unknown> extends Prioriti
   maxBatch?: number
   /** Clock in ms for the latency counters. Default performance.now. */
   now?: () => number
+  /** Asynchronous deliveries in flight at once (default 1, Ceph's single dispatch thread). */
+  concurrency?: number
+  /**
+   * Stop waiting for an asynchronous delivery after this many ms (0 = never): its slot and
+   * dispatch bytes are given back and a TimeoutError is reported through onError, so one hung
+   * dispatcher cannot stall dispatch for good.
+   */
+  timeoutMs?: number
   /** Start delivering at once (default true); otherwise call start(). */
   autoStart?: boolean
   /**
@@ -92,6 +105,9 @@ export interface DispatchQueuePerf {
   /** Refused by enqueue() (queue full or shut down). */
   dropped: number
   errors: number
+  /** Asynchronous deliveries in flight now, and ever started. */
+  asyncPending: number
+  asyncStarted: number
   throttle: ThrottlePerf
   /** Time from enqueue() to the start of deliver. */
   dispatchLatencyAvgMs: number
@@ -117,6 +133,12 @@ export class DispatchQueue<M = unknown, C = unknown> {
   readonly #onError: ((err: unknown, item: QueueItem<M, C>) => void) | undefined
   readonly #now: () => number
   readonly #queue: PrioritizedQueue<Job<M, C>>
+  readonly #async: PQueue
+  readonly #concurrency: number
+  /** Every async slot is taken: the pump waits for one to free. */
+  #blocked = false
+  #inflight = 0
+  #asyncStarted = 0
   #paused: boolean
   #closed = false
   // A pump is queued (microtask or setImmediate) / the pump loop or an async deliver is in progress.
@@ -160,6 +182,10 @@ export class DispatchQueue<M = unknown, C = unknown> {
     if (!(this.maxBatch >= 1)) throw new RangeError(`maxBatch must be >= 1, got ${this.maxBatch}`)
     this.throttle = new Throttle('dispatch_throttle_bytes', options.throttleBytes ?? DEFAULT_DISPATCH_THROTTLE_BYTES)
     this.#queue = new PrioritizedQueue<Job<M, C>>(options)
+    this.#concurrency = options.concurrency ?? 1
+    if (!(Number.isInteger(this.#concurrency) && this.#concurrency >= 1)) throw new RangeError(`concurrency must be an integer >= 1, got ${this.#concurrency}`)
+    const timeout = options.timeoutMs ?? 0
+    this.#async = new PQueue({ concurrency: this.#concurrency, ...(timeout > 0 ? { timeout } : {}) })
     this.#paused = options.autoStart === false
   }
 
@@ -250,6 +276,8 @@ export class DispatchQueue<M = unknown, C = unknown> {
       discarded: this.#discarded,
       dropped: this.#dropped,
       errors: this.#errors,
+      asyncPending: this.#inflight,
+      asyncStarted: this.#asyncStarted,
       throttle: this.throttle.perfDump(),
       dispatchLatencyAvgMs: this.#latencyCount === 0 ? 0 : this.#latencySum / this.#latencyCount,
       dispatchLatencyMaxMs: this.#latencyMax
@@ -257,7 +285,7 @@ export class DispatchQueue<M = unknown, C = unknown> {
   }
 
   #kick (yieldToIo: boolean): void {
-    if (this.#scheduled || this.#delivering || this.#paused || this.#queue.length === 0) return
+    if (this.#scheduled || this.#delivering || this.#blocked || this.#paused || this.#queue.length === 0) return
     this.#scheduled = true
     if (yieldToIo) setImmediate(this.#pump)
     else queueMicrotask(this.#pump)
@@ -283,13 +311,22 @@ export class DispatchQueue<M = unknown, C = unknown> {
         continue
       }
       if (isPromiseLike(result)) {
-        Promise.resolve(result).then(
+        this.#asyncStarted++
+        this.#inflight++
+        // Started already: the p-queue holds a slot until it settles (or times out). Slots are
+        // only asked for when one is free, so add() runs it at once.
+        this.#async.add(() => result).then(
           () => { this.#afterAsync(item) },
           (err: unknown) => {
             this.#fail(err, item)
             this.#afterAsync(item)
           })
-        return
+        if (this.#inflight >= this.#concurrency) {
+          this.#blocked = true
+          this.#delivering = false
+          return
+        }
+        continue
       }
       this.#done(item)
     }
@@ -301,8 +338,9 @@ export class DispatchQueue<M = unknown, C = unknown> {
 
   #afterAsync (item: QueueItem<M, C>): void {
     this.#done(item)
-    this.#delivering = false
-    if (this.#paused || this.#queue.length === 0) this.#checkIdle()
+    this.#inflight--
+    this.#blocked = this.#inflight >= this.#concurrency
+    if (this.#delivering || this.#blocked || this.#paused || this.#queue.length === 0) this.#checkIdle()
     else this.#loop()
   }
 
@@ -312,7 +350,7 @@ export class DispatchQueue<M = unknown, C = unknown> {
   }
 
   #isIdle (): boolean {
-    return !this.#delivering && this.#queue.length === 0
+    return !this.#delivering && this.#queue.length === 0 && this.#inflight === 0
   }
 
   #checkIdle (): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { TypeCounts } from '../../lib/messenger/type-counts.ts'
+import { TypeCounts } from '../../../lib/messenger/dispatch/type-counts.ts'
 
 test('TypeCounts counts every u16 type apart, in type order', () => {
   const c = new TypeCounts()

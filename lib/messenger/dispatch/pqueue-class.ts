@@ -12,7 +12,7 @@
 // task (ahead of everything else), which settles its add() promise; the owner has marked the task
 // cancelled through `out`, so running it does nothing.
 import type { Queue, QueueAddOptions } from 'p-queue'
-import { Priority } from '../wire/constants.ts'
+import { Priority } from '../../wire/constants.ts'
 import { PrioritizedQueue, type PrioritizedQueueDump, type PrioritizedQueueOptions } from './prioritized-queue.ts'
 
 /** p-queue's task wrapper (its RunFunction type is not exported from the package root). */

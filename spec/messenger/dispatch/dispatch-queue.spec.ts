@@ -6,8 +6,8 @@ import {
   DispatchQueueClosedError,
   DEFAULT_DISPATCH_THROTTLE_BYTES,
   type QueueItem
-} from '../../lib/messenger/dispatch-queue.ts'
-import { CephQueueClass, type CephQueueAddOptions } from '../../lib/messenger/pqueue-class.ts'
+} from '../../../lib/messenger/dispatch/dispatch-queue.ts'
+import { CephQueueClass, type CephQueueAddOptions } from '../../../lib/messenger/dispatch/pqueue-class.ts'
 
 type Item = QueueItem<string, string>
 
@@ -237,6 +237,74 @@ describe('DispatchQueue', () => {
     const p = dq.perfDump()
     assert.equal(p.dispatched, 1)
     assert.equal(p.throttle.putSum, 300)
+  })
+
+  it('async deliveries at concurrency 1: one at a time, in Ceph order, each after the previous settled', async () => {
+    const events: string[] = []
+    let inflight = 0
+    let peak = 0
+    const dq = new DispatchQueue<string, string>({
+      deliver: async (item) => {
+        inflight++
+        peak = Math.max(peak, inflight)
+        events.push(`start ${label(item)}`)
+        await new Promise((resolve) => setTimeout(resolve, 2))
+        events.push(`end ${label(item)}`)
+        inflight--
+      }
+    })
+    for (const [m, p] of [['a', 127], ['b', 196], ['c', 127]] as const) dq.enqueue(msg(m, 1, p))
+    await dq.drain()
+    assert.equal(peak, 1)
+    assert.deepEqual(events, ['start b', 'end b', 'start a', 'end a', 'start c', 'end c'])
+    assert.equal(dq.perfDump().asyncStarted, 3)
+  })
+
+  it('async deliveries at concurrency 4: up to 4 in flight, started in Ceph order, all delivered; sync ones keep the pump', async () => {
+    let inflight = 0
+    let peak = 0
+    const started: string[] = []
+    const dq = new DispatchQueue<string, string>({
+      concurrency: 4,
+      deliver: (item) => {
+        started.push(label(item))
+        if (label(item).startsWith('s')) return
+        inflight++
+        peak = Math.max(peak, inflight)
+        return new Promise<void>((resolve) => setTimeout(() => { inflight--; resolve() }, 3))
+      }
+    })
+    for (let i = 0; i < 20; i++) dq.enqueue(msg(`m${i}`, i % 3, 127))
+    dq.enqueue(msg('s-high', 9, 200))
+    await dq.drain()
+    assert.equal(peak, 4)
+    assert.equal(started[0], 's-high', 'the higher priority starts first')
+    assert.equal(started.length, 21)
+    assert.equal(dq.perfDump().dispatched, 21)
+    assert.equal(dq.perfDump().asyncPending, 0)
+    assert.throws(() => new DispatchQueue({ deliver: () => {}, concurrency: 0 }), RangeError)
+  })
+
+  it('a hung async dispatcher times out: its slot and bytes come back, the error is counted, the rest flows', async () => {
+    const errors: string[] = []
+    const seen: string[] = []
+    const dq = new DispatchQueue<string, string>({
+      throttleBytes: 1000,
+      timeoutMs: 20,
+      onError: (err) => { errors.push((err as Error).name) },
+      deliver: (item) => {
+        seen.push(label(item))
+        if (label(item) === 'hang') return new Promise<void>(() => {})
+      }
+    })
+    assert.ok(dq.throttle.tryGet(100))
+    dq.enqueue(msg('hang', 1, 127, 100))
+    dq.enqueue(msg('next', 1, 127))
+    await dq.drain()
+    assert.deepEqual(seen, ['hang', 'next'])
+    assert.deepEqual(errors, ['TimeoutError'])
+    assert.equal(dq.throttle.current, 0)
+    assert.equal(dq.perfDump().errors, 1)
   })
 
   it('discardQueue drops one connection\'s messages, keeps its events, and releases their bytes', async () => {
