@@ -26,10 +26,33 @@ export interface ParsedArgs {
  * Parse a command's options. A bad option prints the error and the usage (exit 2); --help prints
  * the usage (exit 0). Either way the exit code is returned instead of the parsed arguments.
  */
+/**
+ * `--count -1` as `--count=-1`: node's parseArgs refuses a value that starts with a dash ("argument
+ * is ambiguous"), which hides the real problem; joined, the command's own check names it.
+ */
+export function joinNegativeValues (argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const next = argv[i + 1]
+    if (a === '--') { out.push(...argv.slice(i)); break }
+    let long: string | undefined
+    if (a.startsWith('--') && !a.includes('=')) long = a.slice(2)
+    else if (/^-[A-Za-z]$/.test(a)) long = Object.entries(options).find(([, o]) => o.short === a[1])?.[0]
+    if (long !== undefined && options[long]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${long}=${next}`)
+      i++
+    } else {
+      out.push(a)
+    }
+  }
+  return out
+}
+
 export function parseCommandArgs (argv: string[], io: Io, usage: string, options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false): ParsedArgs | number {
   let parsed: ParsedArgs
   try {
-    const r = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true })
+    const r = parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true })
     parsed = { values: r.values as ParsedArgs['values'], positionals: r.positionals }
   } catch (e) {
     io.err(`error: ${(e as Error).message}\n${usage}`)

@@ -3,18 +3,22 @@
 // none. Prints one line on stdout when it listens; SIGINT/SIGTERM drain, close and exit 0.
 import { isCliProcess, parseCommandArgs, stdio } from './io.ts'
 import type { Io } from './io.ts'
-import { serveMetrics } from '../mon/metrics.ts'
+import { MonitorMetrics, serveMetrics } from '../mon/metrics.ts'
 import type { MetricsServer } from '../mon/metrics.ts'
 import { DEFAULT_MON_ADDR, Monitor } from '../mon/monitor.ts'
 import { createLogger } from '../messenger/logger.ts'
-import { formatEntityAddr, parseEntityAddr } from '../wire/entity-addr.ts'
+import { formatEntityAddr } from '../wire/entity-addr.ts'
+import { MON_PORT_V1, MonHostError, Msgr2UnsupportedError, formatMonHostAddr, parseMonHost } from '../config/mon-host.ts'
+import { resolveMonTargets } from './targets.ts'
 
 const USAGE = `usage: ceph-msgr mon [options]
 
 Runs a single Ceph monitor speaking msgr v1 with auth none: it answers MAuth (with MAuthReply and
 its monmap), MPing (with a pong shaped like a real Pacific mon's) and MMonGetMap.
 
-      --addr v1:HOST:PORT   where to listen (default ${DEFAULT_MON_ADDR}; port 0 = any free port)
+      --addr v1:HOST:PORT   where to listen (default ${DEFAULT_MON_ADDR}; v1:HOST:0 = any free
+                            port; HOST may be a name; v1:HOST and HOST mean port 6789).
+                            msgr v1 only: a v2: address is refused
       --name ID             the mon's id: mon.ID, rank 0 (default a; 'mon.a' works too)
       --fsid UUID           the cluster fsid (default: a random one, like monmaptool --create)
       --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
@@ -37,6 +41,24 @@ function parseHostPort (v: string): { host: string, port: number } {
 }
 
 
+/**
+ * The v1 address to bind for `--addr`: one address in any of Ceph's forms, hostnames resolved
+ * (the first address). An address or addrvec naming v2 is refused: this mon serves v1 only and
+ * must not answer v1 where msgr2 was asked for.
+ */
+async function bindAddress (text: string): Promise<string> {
+  const mons = parseMonHost(text)
+  if (mons.length !== 1) throw new MonHostError(`--addr takes one address, got ${mons.length}`)
+  const vec = mons[0]
+  const v2 = vec.filter((a) => a.type === 'v2')
+  if (v2.length > 0) throw new Msgr2UnsupportedError(`${v2.map(formatMonHostAddr).join(',')} (ceph-msgr mon serves msgr v1 only)`)
+  const a = vec[0]
+  // No protocol written: this mon speaks v1; without a port, Ceph's v1 port.
+  const port = a.type === 'any' && a.port === 0 ? MON_PORT_V1 : a.port
+  const { addrs } = await resolveMonTargets(`v1:${a.host.includes(':') ? `[${a.host}]` : a.host}:${port}`)
+  return addrs[0]
+}
+
 /** Runs until SIGINT/SIGTERM (or `stopSignal` resolves, for in-process use); resolves to the exit code. */
 export async function run (argv: string[], io: Io = stdio, stopSignal?: Promise<unknown>): Promise<number> {
   const parsed = parseCommandArgs(argv, io, USAGE, {
@@ -51,10 +73,11 @@ export async function run (argv: string[], io: Io = stdio, stopSignal?: Promise<
   let id: string
   let metrics: { host: string, port: number } | undefined
   let debug = 0
-  const addr = (values.addr as string | undefined) ?? DEFAULT_MON_ADDR
+  const addrText = (values.addr as string | undefined) ?? DEFAULT_MON_ADDR
+  let addr: string
   const fsid = values.fsid as string | undefined
   try {
-    if (parseEntityAddr(addr) === undefined) throw new TypeError(`bad --addr '${addr}' (expected v1:HOST:PORT)`)
+    addr = await bindAddress(addrText)
     id = ((values.name as string | undefined) ?? 'a').replace(/^mon\./, '')
     if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new TypeError(`bad --name '${String(values.name)}'`)
     if (fsid !== undefined && !UUID.test(fsid)) throw new TypeError(`bad --fsid '${fsid}' (expected a uuid)`)
@@ -64,6 +87,10 @@ export async function run (argv: string[], io: Io = stdio, stopSignal?: Promise<
       if (!Number.isInteger(debug) || debug < 0) throw new TypeError(`--debug-ms must be a level >= 0, got '${String(values['debug-ms'])}'`)
     }
   } catch (e) {
+    if (e instanceof Msgr2UnsupportedError || (e instanceof MonHostError && e.message.startsWith('cannot resolve'))) {
+      io.err(`ceph-msgr mon: ${e.message}\n`)
+      return 2
+    }
     io.err(`error: ${(e as Error).message}\n${USAGE}`)
     return 2
   }
@@ -87,7 +114,8 @@ export async function run (argv: string[], io: Io = stdio, stopSignal?: Promise<
     }
     if (metrics !== undefined) {
       try {
-        server = await serveMetrics(metrics.host, metrics.port, () => mon.metrics())
+        const exposition = new MonitorMetrics(mon, { defaultMetrics: true })
+        server = await serveMetrics(metrics.host, metrics.port, () => exposition.metrics())
       } catch (e) {
         io.err(`ceph-msgr mon: cannot serve metrics on ${String(values.metrics)}: ${(e as Error).message}\n`)
         await mon.shutdown(0)
