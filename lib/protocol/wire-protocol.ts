@@ -8,6 +8,7 @@ import type { Session, Sequenced } from '../session/session.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
 import type { OutgoingMessage } from '../wire/encoder.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
+import type { EntityName } from '../wire/entity-name.ts'
 import type { Frame, Timespec } from '../wire/frame.ts'
 import type { PayloadPool } from '../wire/payload-pool.ts'
 import type { Handshake } from './handshake.ts'
@@ -65,6 +66,11 @@ export interface ClientContext {
   protocolVersion: number
   authorizer?: { protocol: number, bytes: Uint8Array } | undefined
   internalDelayMs: number
+  /**
+   * The entity type we expect at peerAddr, when known (v2 checks it against the peer's HELLO,
+   * as Ceph does; v1 ignores it).
+   */
+  peerType?: number | undefined
 }
 
 export type ClientResult =
@@ -72,7 +78,7 @@ export type ClientResult =
    * The session is open. `policy` carries the lossiness the server chose; `tail` is handshake
    * bytes for the writer to send ahead of its first batch (v1: our in_seq after a SEQ reply).
    */
-  | { kind: 'ready', policy: Policy, features: bigint, tail: Uint8Array | undefined }
+  | { kind: 'ready', policy: Policy, features: bigint, tail: Uint8Array | undefined, peerName?: EntityName | undefined }
   /** The server is connecting to us and its connection wins the race. */
   | { kind: 'wait' }
 
@@ -82,7 +88,11 @@ export interface AcceptContext<H> {
   seenAddr: EntityAddr
   policyFor: (peerType: number) => Policy
   protocolVersion: (peerType: number) => number
-  lookup: (peerAddr: EntityAddr) => { handle: H, state: ExistingSession } | undefined
+  /**
+   * The session we hold with that peer, if any. `session` (optional) is that session's object:
+   * a protocol keeping per-session state across connections (v2: its cookies) finds it there.
+   */
+  lookup: (peerAddr: EntityAddr) => { handle: H, state: ExistingSession, session?: Session<Sequenced> | undefined } | undefined
 }
 
 /**
@@ -94,6 +104,11 @@ export interface PendingOpen {
   readonly connectSeq: number
   readonly globalSeq: number
   open: (ctx: OpenContext, reset: boolean) => Handshake<Frame, { features: bigint }>
+  /**
+   * This socket's own writer factory (v2: its encoder, which may be in secure mode). When present
+   * the edge must use it instead of WireProtocol.writer for the session opened on this socket.
+   */
+  writer?: WriterFactory | undefined
 }
 
 export type AcceptResult<H> =
@@ -111,9 +126,17 @@ export interface OpenContext {
   protocolVersion: number
 }
 
+/** A writer for one socket's open session. */
+export type WriterFactory = (features: bigint, crc: { crcHeader: boolean, crcData: boolean }) => SessionWriter
+
 export interface WireProtocol {
   readonly name: string
-  client: (ctx: ClientContext, dec: DecoderConfig) => { source: FrameSource, handshake: Handshake<Frame, ClientResult> }
+  /**
+   * `writer`, when present, is this socket's own writer factory: the edge must prefer it over
+   * WireProtocol.writer once the handshake returned 'ready' (v2 keeps per-connection framing
+   * state, the secure-mode cipher included, that a protocol-wide writer cannot know).
+   */
+  client: (ctx: ClientContext, dec: DecoderConfig) => { source: FrameSource, handshake: Handshake<Frame, ClientResult>, writer?: WriterFactory | undefined }
   accept: <H>(ctx: AcceptContext<H>, dec: DecoderConfig) => { source: FrameSource, handshake: Handshake<Frame, AcceptResult<H>> }
   writer: (features: bigint, crc: { crcHeader: boolean, crcData: boolean }) => SessionWriter
 }
