@@ -28,7 +28,7 @@ const CHUNK = 64 * 1024
 
 /** A Messenger that takes a socket as if its Accepter had accepted it. */
 class FedMessenger extends MemoryMessenger {
-  feed (sock: MsgrSocket): void { this.accept(sock) }
+  feed (sock: MsgrSocket): void { this.accept(sock, this.protocols.v1, this.myAddr) }
 }
 
 const srv = new FedMessenger({ type: 'memory', name: 'osd.0', nonce: 5, policy: Policy.losslessPeer() })

@@ -16,13 +16,12 @@ import type { MsgrSocket } from './socket.ts'
 export interface AcceptHost {
   readonly config: MessengerConfig
   readonly log: Logger
-  readonly myAddr: EntityAddr
   policyFor: (peerType: number) => Policy
   protocolVersion: (peerType: number, connecting: boolean) => number
   /** The session we hold with a peer at this address, if any (lossless sessions only). */
   lookup: (peerAddr: EntityAddr) => Connection | undefined
-  /** Create, register and return a new incoming Connection. */
-  newIncoming: (peerAddr: EntityAddr, peerType: number, policy: Policy) => Connection
+  /** Create, register and return a new incoming Connection speaking this protocol. */
+  newIncoming: (peerAddr: EntityAddr, peerType: number, policy: Policy, protocol: WireProtocol) => Connection
   onAcceptFailed: (err: unknown) => void
   decoderConfig: (features?: bigint) => DecoderConfig
 }
@@ -45,13 +44,16 @@ function describe (c: Connection): ExistingSession {
   }
 }
 
-/** Run the accept handshake on a new socket. Never throws: failures close the socket. */
-export async function acceptConnection (host: AcceptHost, protocol: WireProtocol, sock: MsgrSocket): Promise<void> {
+/**
+ * Run the accept handshake on a new socket that reached the listener bound at `local`. Never
+ * throws: failures close the socket.
+ */
+export async function acceptConnection (host: AcceptHost, protocol: WireProtocol, sock: MsgrSocket, local: EntityAddr): Promise<void> {
   const cfg = host.config
   try {
-    const me = isBlankIp(host.myAddr)
-      ? { ...host.myAddr, ...socketAddr(sock.local.ip, host.myAddr.port || sock.local.port, sock.local.family, host.myAddr.nonce) }
-      : host.myAddr
+    const me = isBlankIp(local)
+      ? { ...socketAddr(sock.local.ip, local.port || sock.local.port, sock.local.family, local.nonce), type: local.type }
+      : local
     const seen = socketAddr(sock.remote.ip, sock.remote.port, sock.remote.family)
     const { source, handshake } = protocol.accept<Connection>({
       myAddr: me,
@@ -60,7 +62,7 @@ export async function acceptConnection (host: AcceptHost, protocol: WireProtocol
       protocolVersion: (t) => host.protocolVersion(t, false),
       lookup: (a) => {
         const c = host.lookup(a)
-        return c === undefined ? undefined : { handle: c, state: describe(c) }
+        return c === undefined ? undefined : { handle: c, state: describe(c), session: c.session }
       }
     }, host.decoderConfig())
     const reader = new FrameReader(sock, source)
@@ -82,7 +84,7 @@ export async function acceptConnection (host: AcceptHost, protocol: WireProtocol
         cfg.timers.setTimeout(() => { sock.destroy() }, 1000)
         return
       case 'open':
-        host.newIncoming(r.peerAddr, r.pending.peerType, r.policy).adopt(sock, reader, r.pending, false)
+        host.newIncoming(r.peerAddr, r.pending.peerType, r.policy, protocol).adopt(sock, reader, r.pending, false)
         return
       case 'replace':
         r.handle.adopt(sock, reader, r.pending, r.reset)

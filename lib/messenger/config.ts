@@ -67,6 +67,10 @@ export interface MessengerConfig {
   dispatchConcurrency: number
   /** Stop waiting for an asynchronous dispatch after this many ms (0 = never); counted as an error. */
   dispatchTimeoutMs: number
+  /** ms_bind_msgr1: bind and dial msgr v1 addresses. */
+  bindMsgr1: boolean
+  /** ms_bind_msgr2: bind and dial msgr2 addresses (preferred when a peer offers both). */
+  bindMsgr2: boolean
   /** Maximum accepted connections (0 = unlimited). */
   maxConnections: number
   /** ms_inject_socket_failures: fail about every Nth socket read or write (0 = off). */
@@ -102,6 +106,8 @@ export const DEFAULT_CONFIG: MessengerConfig = {
   dispatchThrottleBytes: 100 * 1024 * 1024,
   dispatchConcurrency: 1,
   dispatchTimeoutMs: 0,
+  bindMsgr1: true,
+  bindMsgr2: true,
   maxConnections: 0,
   injectSocketFailures: 0,
   injectDelay: undefined,

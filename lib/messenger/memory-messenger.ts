@@ -8,7 +8,7 @@ import { Messenger, registerMessengerType } from './messenger.ts'
 import type { Listener, MessengerOptions } from './messenger.ts'
 import type { MsgrSocket } from './socket.ts'
 
-const listeners = new Map<string, MemoryMessenger>()
+const listeners = new Map<string, (sock: MsgrSocket) => void>()
 let nextPort = 40000
 let nextClientPort = 50000
 
@@ -17,7 +17,7 @@ function key (ip: string, port: number): string {
 }
 
 export class MemoryMessenger extends Messenger {
-  protected async listen (addr: EntityAddr): Promise<Listener> {
+  protected async listen (addr: EntityAddr, onSocket: (sock: MsgrSocket) => void): Promise<Listener> {
     const ip = addr.ip === '' ? '127.0.0.1' : addr.ip
     let port = addr.port
     if (port === 0) {
@@ -26,11 +26,11 @@ export class MemoryMessenger extends Messenger {
     }
     const k = key(ip, port)
     if (listeners.has(k)) throw new MessengerError(MessengerErrorCode.SOCKET_ERROR, `EADDRINUSE ${ip}:${port}`)
-    listeners.set(k, this)
+    listeners.set(k, onSocket)
     const family = ip.includes(':') ? AF_INET6 : AF_INET
     return {
       addr: { type: AddrType.LEGACY, nonce: 0, family, ip, port },
-      close: async () => { if (listeners.get(k) === this) listeners.delete(k) }
+      close: async () => { if (listeners.get(k) === onSocket) listeners.delete(k) }
     }
   }
 
@@ -44,13 +44,8 @@ export class MemoryMessenger extends Messenger {
     if (nextClientPort > 65000) nextClientPort = 50000
     const remote = { ip: addr.ip, port: addr.port, family: fam }
     const [client, server] = memorySocketPair(local, remote)
-    target.acceptMemory(server)
+    target(server)
     return client
-  }
-
-  /** Called by a dialling MemoryMessenger. */
-  acceptMemory (sock: MsgrSocket): void {
-    this.accept(sock)
   }
 }
 

@@ -3,11 +3,11 @@
 // picks the transport: 'tcp' (net) or 'memory' (in-process); both share everything else.
 import { Message } from '../messages/message.ts'
 import { Policy } from '../session/policy.ts'
-import { AuthProtocol, EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
-import { AddrType, blankAddr, formatEntityAddr, isBlankIp, parseEntityAddr } from '../wire/entity-addr.ts'
+import { EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
+import { AddrType, blankAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
 import type { EntityName } from '../wire/entity-name.ts'
-import { formatEntityName, parseEntityName } from '../wire/entity-name.ts'
+import { parseEntityName } from '../wire/entity-name.ts'
 import { acceptConnection } from './accepter.ts'
 import type { AcceptHost } from './accepter.ts'
 import { resolveConfig } from './config.ts'
@@ -26,6 +26,15 @@ import { Throttle } from './throttle.ts'
 import type { DecoderLimits } from '../wire/limits.ts'
 import type { DecoderConfig, WireProtocol } from '../protocol/wire-protocol.ts'
 import { protocolV1 } from '../protocol/v1/index.ts'
+import { authNoneAuthorizer } from '../protocol/v1/authorizer.ts'
+import { protocolV2 } from '../protocol/v2/index.ts'
+import type { ProtocolV2 } from '../protocol/v2/index.ts'
+import type { AuthClient, AuthServer } from '../auth/auth-provider.ts'
+import { NoneAuthClient } from '../auth/auth-none.ts'
+import { MonAuthServer } from '../auth/cephx-provider.ts'
+import { checkBindAddrs, isMsgr2, parseAddrs, pickConnectAddr } from './addresses.ts'
+import type { AddrInput } from './addresses.ts'
+import { messengerPerf } from './perf.ts'
 import { PayloadPool } from '../wire/payload-pool.ts'
 
 export interface MessengerOptions {
@@ -46,6 +55,16 @@ export interface MessengerOptions {
   entityId?: string
   /** protocol_version between peers of our own type (Ceph's cluster protocol, e.g. 13 for mons). */
   clusterProtocol?: number
+  /** msgr2's auth step (default: auth none both ways, crc mode). */
+  auth?: MessengerAuth
+}
+
+/** What msgr2 connections authenticate with. */
+export interface MessengerAuth {
+  /** Client side: the methods to offer, best first; a fresh set per connection. */
+  client?: () => AuthClient | readonly AuthClient[]
+  /** Server side: the methods and modes accepted. */
+  server?: AuthServer
 }
 
 export interface Listener {
@@ -87,9 +106,12 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   readonly dispatchThrottle: Throttle
   /** Large received payloads are gathered here and reused once their message is put(). */
   readonly payloadPool: PayloadPool | undefined
-  /** The wire protocol of this messenger's connections. */
-  readonly protocol: WireProtocol = protocolV1
+  /** The wire protocols: v1 for legacy addresses, v2 (msgr2.1) for v2 ones. */
+  readonly protocols: { readonly v1: WireProtocol, readonly v2: ProtocolV2 }
+  /** Our address in its v1 form (what the v1 handshake sends; learnt from a peer when blank). */
   myAddr: EntityAddr
+  /** The bound addrvec, v2 entries first when both are bound (empty until bind). */
+  myAddrs: EntityAddr[] = []
   private defaultPolicy: Policy
   private readonly policies = new Map<number, Policy>()
   private readonly policyThrottles = new Map<number, { messages?: Throttle, bytes?: Throttle }>()
@@ -103,7 +125,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   readonly connections = new Set<Connection>()
   private globalSeq = 0
   private readonly clusterProtocol: number
-  private listener: Listener | undefined
+  private readonly listeners: Listener[] = []
   private started = false
   private stopping: Promise<void> | undefined
   private stoppedResolve!: () => void
@@ -154,10 +176,24 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     this.dispatchThrottle = this.dispatchQueue.throttle
     if (this.config.payloadPoolBytes > 0) this.payloadPool = new PayloadPool(this.config.payloadPoolBytes)
     this.stoppedPromise = new Promise((resolve) => { this.stoppedResolve = resolve })
+    const auth = opts.auth
+    this.protocols = {
+      v1: protocolV1,
+      v2: protocolV2({
+        name: () => this.name,
+        authClient: auth?.client ?? (() => new NoneAuthClient({ type: this.name.type, id: this.entityId })),
+        authServer: auth?.server ?? new MonAuthServer({ allowNone: true }),
+        addrs: () => this.myAddrs.length > 0 ? this.myAddrs : [this.myAddr]
+      })
+    }
+  }
+
+  protocolFor (addr: EntityAddr): WireProtocol {
+    return isMsgr2(addr) ? this.protocols.v2 : this.protocols.v1
   }
 
   /** Accept connections on the transport at this address (port 0 = any free port). */
-  protected abstract listen (addr: EntityAddr): Promise<Listener>
+  protected abstract listen (addr: EntityAddr, onSocket: (sock: MsgrSocket) => void): Promise<Listener>
   /** Open a transport connection to a peer. */
   protected abstract dialSocket (addr: EntityAddr, signal?: AbortSignal): Promise<MsgrSocket>
 
@@ -184,19 +220,40 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     this.router.dispatchers.push(d)
   }
 
-  /** Bind the Accepter: 'v1:127.0.0.1:0', 'v1:[::1]:6789', or an EntityAddr. Returns the bound address. */
-  async bind (addr: string | EntityAddr): Promise<EntityAddr> {
-    const a = typeof addr === 'string' ? parseEntityAddr(addr) : addr
-    if (a === undefined) throw new TypeError(`bad address ${String(addr)}`)
-    if (this.listener !== undefined) throw new Error('already bound')
-    this.listener = await this.listen(a)
-    this.myAddr = { ...this.listener.addr, type: AddrType.LEGACY, nonce: this.nonce }
-    this.log.info('ms', 'bound', { addr: formatEntityAddr(this.myAddr) })
-    return this.myAddr
+  /**
+   * Bind the Accepter: 'v1:127.0.0.1:0', 'v2:[::1]:3300', an addrvec '[v2:H:3300,v1:H:6789]', or
+   * EntityAddrs (port 0 = any free port). Returns the first bound address; `myAddrs` has them all.
+   */
+  async bind (addr: AddrInput): Promise<EntityAddr> {
+    const want = parseAddrs(addr)
+    if (this.listeners.length > 0) throw new Error('already bound')
+    checkBindAddrs(want, { msgr1: this.config.bindMsgr1, msgr2: this.config.bindMsgr2 })
+    try {
+      for (const a of want) {
+        const type = isMsgr2(a) ? AddrType.MSGR2 : AddrType.LEGACY
+        const protocol = type === AddrType.MSGR2 ? this.protocols.v2 : this.protocols.v1
+        let local: EntityAddr = blankAddr(this.nonce)
+        const l = await this.listen(a, (sock) => { this.accept(sock, protocol, local) })
+        local = { ...l.addr, type, nonce: this.nonce }
+        this.listeners.push(l)
+        this.myAddrs.push(local)
+      }
+    } catch (e) {
+      await Promise.all(this.listeners.splice(0).map(async (l) => { await l.close() }))
+      this.myAddrs = []
+      throw e
+    }
+    // v2 entries first, as Ceph orders an addrvec; the v1 form of the first v1 one (or of the
+    // first v2 one, when only v2 is bound) is what v1 handshakes carry.
+    this.myAddrs.sort((x, y) => Number(isMsgr2(y)) - Number(isMsgr2(x)))
+    const v1 = this.myAddrs.find((a) => !isMsgr2(a)) ?? this.myAddrs[0]
+    this.myAddr = { ...v1, type: AddrType.LEGACY }
+    this.log.info('ms', 'bound', { addrs: this.myAddrs.map((a) => formatEntityAddr(a)).join(',') })
+    return this.myAddrs[0]
   }
 
   get boundAddr (): EntityAddr | undefined {
-    return this.listener === undefined ? undefined : this.myAddr
+    return this.listeners.length === 0 ? undefined : this.myAddrs[0]
   }
 
   /** Ceph's ready(): start the DispatchQueue (the Accepter is accepting since bind). */
@@ -216,7 +273,9 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   learnAddr (seenByPeer: EntityAddr): void {
     if (!isBlankIp(this.myAddr)) return
     // Like Ceph: adopt the IP the peer saw, keep our port (0 for a client) and nonce.
-    this.myAddr = { ...seenByPeer, type: AddrType.LEGACY, port: this.myAddr.port, nonce: this.nonce }
+    const ip = { family: seenByPeer.family, ip: seenByPeer.ip, ...(seenByPeer.scopeId !== undefined ? { flowInfo: seenByPeer.flowInfo, scopeId: seenByPeer.scopeId } : {}) }
+    this.myAddr = { ...this.myAddr, ...ip }
+    this.myAddrs = this.myAddrs.map((a) => isBlankIp(a) ? { ...a, ...ip } : a)
     this.log.debug('ms', 'learned my addr', { addr: formatEntityAddr(this.myAddr) })
   }
 
@@ -236,18 +295,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   authorizerFor (peerType: number): { protocol: number, bytes: Uint8Array } | undefined {
-    // Ceph asks its auth client for an authorizer unless a non-mon is talking to a mon (clients
-    // authenticate to mons with MAuth messages instead). With auth none it is struct_v 1,
-    // EntityName (u32 type + string id), u64 global_id 0.
-    if (peerType === EntityType.MON && this.name.type !== EntityType.MON) return undefined
-    const id = new TextEncoder().encode(this.entityId)
-    const b = new Uint8Array(1 + 4 + 4 + id.length + 8)
-    const dv = new DataView(b.buffer)
-    b[0] = 1
-    dv.setUint32(1, this.name.type, true)
-    dv.setUint32(5, id.length, true)
-    b.set(id, 9)
-    return { protocol: AuthProtocol.NONE, bytes: b }
+    return authNoneAuthorizer(this.name.type, this.entityId, peerType)
   }
 
   dial (addr: EntityAddr, signal?: AbortSignal): Promise<MsgrSocket> {
@@ -272,8 +320,8 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     return this.sessions.get(addrKey(peerAddr))
   }
 
-  newIncoming (peerAddr: EntityAddr, peerType: number, policy: Policy): Connection {
-    const conn = new Connection(this, { peerAddr, peerType, policy, outgoing: false, protocol: this.protocol })
+  newIncoming (peerAddr: EntityAddr, peerType: number, policy: Policy, protocol: WireProtocol): Connection {
+    const conn = new Connection(this, { peerAddr, peerType, policy, outgoing: false, protocol })
     this.connections.add(conn)
     if (!(policy.server && policy.lossy)) this.sessions.set(addrKey(peerAddr), conn)
     this.counters.connectionsAccepted++
@@ -307,15 +355,16 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
 
   // ---- public API ---------------------------------------------------------------------------
 
-  /** Get (or create) the connection to a peer; reused for the same peer address. */
-  connectTo (peerType: number, addr: string | EntityAddr): Connection {
+  /**
+   * Get (or create) the connection to a peer; reused for the same peer address. Given an addrvec
+   * (or a v2 address), msgr2 is used when enabled and offered, v1 otherwise.
+   */
+  connectTo (peerType: number, addr: AddrInput): Connection {
     if (this.stopping !== undefined) throw new MessengerError(MessengerErrorCode.CLOSED, 'messenger is shutting down')
-    const a = typeof addr === 'string' ? parseEntityAddr(addr) : addr
-    if (a === undefined) throw new TypeError(`bad address ${String(addr)}`)
-    const peerAddr: EntityAddr = { ...a, type: AddrType.LEGACY }
+    const peerAddr = pickConnectAddr(parseAddrs(addr), { msgr1: this.config.bindMsgr1, msgr2: this.config.bindMsgr2 })
     const existing = this.sessions.get(addrKey(peerAddr))
     if (existing !== undefined && !existing.isClosed) return existing
-    const conn = new Connection(this, { peerAddr, peerType, policy: this.policyFor(peerType), outgoing: true, protocol: this.protocol })
+    const conn = new Connection(this, { peerAddr, peerType, policy: this.policyFor(peerType), outgoing: true, protocol: this.protocolFor(peerAddr) })
     this.connections.add(conn)
     this.sessions.set(addrKey(peerAddr), conn)
     conn.start()
@@ -323,7 +372,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   /** Queue a message on a connection (or on the connection to an address). */
-  sendMessage (m: Message, to: Connection | { peerType: number, addr: string | EntityAddr }): boolean {
+  sendMessage (m: Message, to: Connection | { peerType: number, addr: AddrInput }): boolean {
     const conn = to instanceof Connection ? to : this.connectTo(to.peerType, to.addr)
     return conn.send(m)
   }
@@ -342,7 +391,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     this.stopping = (async () => {
       // Stop accepting now, but await the close last: a TCP listener only finishes closing once
       // every socket it accepted is gone, which is what markDownAll() below does.
-      const closing = this.listener?.close().catch(() => {})
+      const closing = Promise.all(this.listeners.map(async (l) => { await l.close().catch(() => {}) }))
       const open = [...this.connections].filter((c) => c.isOpen)
       if (open.length > 0 && drainMs > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined
@@ -372,47 +421,20 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   perfDump (): Record<string, unknown> {
-    const c = this.totals.sum(this.connections)
-    const r = this.router.counters
-    return {
-      name: formatEntityName(this.name),
-      addr: formatEntityAddr(this.myAddr),
-      msgr_recv_messages: r.msgsIn,
-      msgr_recv_bytes: c.bytesIn,
-      msgr_send_messages: c.msgsOut,
-      msgr_send_bytes: c.bytesOut,
-      msgr_wire_recv_bytes: c.wireBytesIn,
-      msgr_wire_send_bytes: c.wireBytesOut,
-      msgr_recv_messages_by_type: this.router.inByType.toRecord(),
-      msgr_active_connections: this.connections.size,
-      msgr_created_connections: this.counters.connectionsAccepted + this.counters.connectionsConnected,
-      msgr_accepted: this.counters.connectionsAccepted,
-      msgr_accept_failures: this.counters.acceptFailures,
-      msgr_dispatched: r.msgsDispatched,
-      msgr_fast_dispatched: r.fastDispatched,
-      msgr_unhandled: r.unhandled,
-      msgr_dispatch_errors: r.dispatchErrors,
-      msgr_resets: this.counters.resets,
-      msgr_remote_resets: this.counters.remoteResets,
-      msgr_discarded_on_close: r.discardedOnClose,
-      msgr_injected_delays: r.injectedDelays,
-      msgr_faults: c.faults,
-      msgr_reconnects: c.reconnects,
-      msgr_duplicates_dropped: c.duplicates,
-      msgr_acks_in: c.acksIn,
-      msgr_acks_out: c.acksOut,
-      msgr_keepalives_in: c.keepalivesIn,
-      msgr_keepalives_out: c.keepalivesOut,
-      msgr_throttle_waits: c.throttleWaits,
-      msgr_dispatch_latency_avg_ms: r.msgsDispatched === 0 ? 0 : r.dispatchLatencySumMs / r.msgsDispatched,
-      msgr_dispatch_latency_max_ms: r.dispatchLatencyMaxMs,
-      dispatch_queue: this.dispatchQueue.perfDump(),
-      payload_pool: this.payloadPool?.stats() ?? null
-    }
+    return messengerPerf({
+      name: this.name,
+      addr: this.myAddr,
+      connections: this.totals.sum(this.connections),
+      live: this.connections.size,
+      counters: this.counters,
+      router: this.router,
+      dispatchQueue: this.dispatchQueue,
+      payloadPool: this.payloadPool
+    })
   }
 
   /** Used by the Accepter: accept one transport connection, within maxConnections. */
-  protected accept (sock: MsgrSocket): void {
+  protected accept (sock: MsgrSocket, protocol: WireProtocol, local: EntityAddr): void {
     if (this.stopping !== undefined) { sock.destroy(); return }
     const max = this.config.maxConnections
     if (max > 0 && this.connections.size >= max) {
@@ -422,7 +444,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
       return
     }
     this.handshaking.add(sock)
-    void acceptConnection(this, this.protocol, sock).finally(() => { this.handshaking.delete(sock) })
+    void acceptConnection(this, protocol, sock, local).finally(() => { this.handshaking.delete(sock) })
   }
 }
 

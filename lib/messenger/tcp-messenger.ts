@@ -1,6 +1,6 @@
 // The TCP messenger: an Accepter on a net.Server, dialling with net.connect.
 import { createServer, connect as netConnect } from 'node:net'
-import type { Server, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { AF_INET6, AddrType } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
 import { MessengerError, MessengerErrorCode } from '../protocol/errors.ts'
@@ -10,12 +10,9 @@ import type { MsgrSocket } from './socket.ts'
 import { TcpSocket } from './tcp-socket.ts'
 
 export class TcpMessenger extends Messenger {
-  private server: Server | undefined
-
-  protected listen (addr: EntityAddr): Promise<Listener> {
+  protected listen (addr: EntityAddr, onSocket: (sock: MsgrSocket) => void): Promise<Listener> {
     return new Promise((resolve, reject) => {
-      const server = createServer({ noDelay: true }, (s: Socket) => { this.accept(new TcpSocket(s)) })
-      this.server = server
+      const server = createServer({ noDelay: true }, (s: Socket) => { onSocket(new TcpSocket(s)) })
       server.on('error', reject)
       const host = addr.ip === '' ? (addr.family === AF_INET6 ? '::' : '0.0.0.0') : addr.ip
       server.listen({ host, port: addr.port, backlog: 4096 }, () => {

@@ -13,6 +13,7 @@ import type { InterceptAction, InterceptInfo, Interceptor, InterceptStep } from 
 import { MemoryMessenger } from '../../lib/messenger/memory-messenger.ts'
 import type { Messenger, MessengerOptions } from '../../lib/messenger/messenger.ts'
 import type { MsgrSocket, SocketAddress } from '../../lib/messenger/socket.ts'
+import type { WireProtocol } from '../../lib/protocol/wire-protocol.ts'
 import { TcpMessenger } from '../../lib/messenger/tcp-messenger.ts'
 import { Policy } from '../../lib/session/policy.ts'
 import { EntityType } from '../../lib/wire/constants.ts'
@@ -74,7 +75,7 @@ class TappedMemory extends MemoryMessenger implements Tapped {
     return tap(this, await super.dialSocket(addr))
   }
 
-  protected override accept (sock: MsgrSocket): void { super.accept(tap(this, sock)) }
+  protected override accept (sock: MsgrSocket, protocol: WireProtocol, local: EntityAddr): void { super.accept(tap(this, sock), protocol, local) }
 }
 
 class TappedTcp extends TcpMessenger implements Tapped {
@@ -83,7 +84,7 @@ class TappedTcp extends TcpMessenger implements Tapped {
     return tap(this, await super.dialSocket(addr, signal))
   }
 
-  protected override accept (sock: MsgrSocket): void { super.accept(tap(this, sock)) }
+  protected override accept (sock: MsgrSocket, protocol: WireProtocol, local: EntityAddr): void { super.accept(tap(this, sock), protocol, local) }
 }
 
 type TappedMessenger = Messenger & Tapped

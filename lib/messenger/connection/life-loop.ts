@@ -5,7 +5,7 @@ import { MessengerError, MessengerErrorCode, errorCode } from '../../protocol/er
 import { decideFault } from '../../protocol/fault.ts'
 import type { FaultKind, FaultPhase } from '../../protocol/fault.ts'
 import type { TickDecision } from '../../protocol/tick.ts'
-import type { DecoderConfig, PendingOpen } from '../../protocol/wire-protocol.ts'
+import type { DecoderConfig, PendingOpen, WriterFactory } from '../../protocol/wire-protocol.ts'
 import { formatEntityAddr, isBlankIp } from '../../wire/entity-addr.ts'
 import type { Connection, ConnectionState } from '../connection.ts'
 import { FrameReader } from '../frame-reader.ts'
@@ -49,6 +49,8 @@ export class LifeLoop {
   /** Wakes the loop (standby, wait, or a socket handed over by the accepter). */
   private readonly wake = new Signal()
   private adoptQueue: Adopted[] = []
+  /** The open socket's own writer, when its protocol keeps per-socket framing state (v2). */
+  private writerFactory: WriterFactory | undefined
   private sock: MsgrSocket | undefined
   private dialAbort: AbortController | undefined
   private backoffMs = 0
@@ -279,10 +281,11 @@ export class LifeLoop {
   private async clientHandshake (sock: MsgrSocket): Promise<FrameReader> {
     const conn = this.conn
     const host = conn.host
-    const { source, handshake } = conn.protocol.client({
+    const { source, handshake, writer } = conn.protocol.client({
       session: conn.session,
       policy: conn.policy,
       peerAddr: conn.peerAddr,
+      peerType: conn.peerType,
       myType: host.name.type,
       myAddr: () => host.myAddr,
       nextGlobalSeq: (atLeast) => host.nextGlobalSeq(atLeast),
@@ -297,6 +300,8 @@ export class LifeLoop {
     if (r.kind === 'wait') throw new WaitSignal()
     conn.policy = r.policy
     conn.features = r.features
+    if (r.peerName !== undefined) conn.peerName = r.peerName
+    this.writerFactory = writer
     this.writer.setTail(r.tail)
     this.backoffMs = 0
     host.onEvent('connect', conn)
@@ -319,6 +324,7 @@ export class LifeLoop {
     }, a.reset)
     const r = await driveHandshake(hs, this.handshakeIo(a.sock, a.reader))
     conn.features = r.features
+    this.writerFactory = a.pending.writer
     host.onEvent('accept', conn)
   }
 
@@ -363,7 +369,8 @@ export class LifeLoop {
       sock.destroy()
       this.writer.notify()
     }
-    const sw = conn.protocol.writer(conn.features, { crcHeader: cfg.crcHeader, crcData: cfg.crcData })
+    const crc = { crcHeader: cfg.crcHeader, crcData: cfg.crcData }
+    const sw = this.writerFactory !== undefined ? this.writerFactory(conn.features, crc) : conn.protocol.writer(conn.features, crc)
     const rd = this.reader.run(this.readerHost(), sock, reader).then(stop, stop)
     const wr = this.writer.run(this.writerHost(), sock, sw).then(stop, stop)
     await Promise.all([rd, wr])

@@ -70,7 +70,7 @@ export function * clientHandshakeV2 (ctx: ClientContext, s: ClientSetup): Handsh
         return { kind: 'wait' }
       case Tag.IDENT_MISSING_FEATURES: {
         if (reconnect) throw unexpected(f, 'a reply to SESSION_RECONNECT')
-        const err = new MessengerError(MessengerErrorCode.REFUSED, `peer requires features we lack: 0x${f.features.toString(16)}`)
+        const err = new MessengerError(MessengerErrorCode.REFUSED, `IDENT_MISSING_FEATURES: peer requires features we lack: 0x${f.features.toString(16)}`)
         throw Object.assign(err, { tag: 'IDENT_MISSING_FEATURES' })
       }
       case Tag.SERVER_IDENT: {

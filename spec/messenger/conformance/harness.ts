@@ -11,6 +11,7 @@ import '../../../lib/messenger/tcp-messenger.ts'
 import type { EntityAddr } from '../../../lib/wire/entity-addr.ts'
 
 export type MessengerType = 'memory' | 'tcp'
+export type WireVersion = 'v1' | 'v2'
 
 /** Message types no registry knows: they travel as plain Messages. */
 export const T_DATA = 0x7001
@@ -26,11 +27,19 @@ export interface AfterHook {
 /** Creates messengers of one type and shuts every one of them down when the test ends. */
 export class Harness {
   readonly type: MessengerType
+  /** The wire protocol servers bind (and so clients dial). */
+  readonly wire: WireVersion
   readonly messengers: Messenger[] = []
 
-  constructor (type: MessengerType, t: AfterHook) {
+  constructor (type: MessengerType, t: AfterHook, wire: WireVersion = 'v1') {
     this.type = type
+    this.wire = wire
     t.after(() => this.shutdown())
+  }
+
+  /** An ephemeral loopback address of the harness's protocol. */
+  local (ip = '127.0.0.1'): string {
+    return `${this.wire}:${ip.includes(':') ? `[${ip}]` : ip}:0`
   }
 
   create (opts: Omit<MessengerOptions, 'type'>): Messenger {
@@ -40,7 +49,7 @@ export class Harness {
   }
 
   /** A started messenger bound to an ephemeral port. */
-  async server (opts: Omit<MessengerOptions, 'type'>, bindTo = 'v1:127.0.0.1:0'): Promise<{ msgr: Messenger, addr: EntityAddr }> {
+  async server (opts: Omit<MessengerOptions, 'type'>, bindTo = this.local()): Promise<{ msgr: Messenger, addr: EntityAddr }> {
     const msgr = this.create(opts)
     const addr = await msgr.bind(bindTo)
     msgr.start()

@@ -17,7 +17,7 @@ import { DEFAULT_FEATURES_SUPPORTED, Feature } from '../../../lib/wire/features.
 import {
   connOf, decisionLogger, deferred, Harness, Latch, ms, numbered, prng, T_DATA, T_ECHO, T_FAST, T_OTHER, T_SLOW, tick, within
 } from './harness.ts'
-import type { MessengerType } from './harness.ts'
+import type { MessengerType, WireVersion } from './harness.ts'
 
 const MiB = 1024 * 1024
 
@@ -37,12 +37,12 @@ function echoDispatcher (): Dispatcher {
   }
 }
 
-export function defineConformance (type: MessengerType): void {
-  describe(`messenger conformance over ${type}`, { concurrency: false }, () => {
+export function defineConformance (type: MessengerType, wire: WireVersion = 'v1'): void {
+  describe(`messenger conformance, msgr ${wire} over ${type}`, { concurrency: false }, () => {
     // ---- ping-pong ------------------------------------------------------------------------
 
     it('ping-pong: lossy client ↔ stateless server', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() })
       const accepted = deferred<Connection>()
       srv.addDispatcherTail({
@@ -86,7 +86,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('ping-pong: lossless_peer ↔ lossless_peer', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: a, addr: aAddr } = await h.server({ name: 'osd.0', policy: Policy.losslessPeer() })
       const { msgr: b, addr: bAddr } = await h.server({ name: 'osd.1', policy: Policy.losslessPeer() })
       const accepted = deferred<Connection>()
@@ -125,7 +125,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('a receiver that keeps reading still ACKs often enough: 96 × 1 MiB through a 24 MiB out-queue limit', { timeout: 60_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', nonce: 3, policy: Policy.losslessPeer() })
       const got = new Latch()
       srv.addDispatcherTail({ msCanFastDispatch: () => true, msFastDispatch: () => { got.inc() } })
@@ -142,7 +142,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('lossless send window: at most sendWindowMessages unacknowledged, all 3 000 arrive in order', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const run = async (window: number): Promise<{ peak: number, bad: number }> => {
         const { msgr: srv, addr } = await h.server({ name: 'osd.0', nonce: 7 + window, policy: Policy.losslessPeer() })
         const got = new Latch()
@@ -170,7 +170,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- throttling -----------------------------------------------------------------------
 
     it('dispatch throttle bounds the receiver: 256 MiB to a slow dispatcher with a 16 MiB throttle', { timeout: 120_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const COUNT = 256
       const SIZE = MiB
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer(), config: { dispatchThrottleBytes: 16 * MiB } })
@@ -217,8 +217,8 @@ export function defineConformance (type: MessengerType): void {
       assert.ok(growth < 16 * MiB + 150 * MiB, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
     })
 
-    it('put() gives large payloads back for reuse; a message not put keeps its bytes', async (t) => {
-      const h = new Harness(type, t)
+    it('put() gives large payloads back for reuse; a message not put keeps its bytes', { skip: wire === 'v2' ? 'the msgr2 decoder does not gather into the payload pool yet' : false }, async (t) => {
+      const h = new Harness(type, t, wire)
       const N = 48
       const SIZE = 256 * 1024
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
@@ -258,11 +258,11 @@ export function defineConformance (type: MessengerType): void {
     // ---- ordering -------------------------------------------------------------------------
 
     it('10 000 messages with random priorities, receiver paused: strict priority order, FIFO ties, none lost', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const N = 10_000
       // Not started: the DispatchQueue holds everything until all have arrived.
       const srv = h.create({ name: 'osd.0', policy: Policy.statelessServer() })
-      const addr = await srv.bind('v1:127.0.0.1:0')
+      const addr = await srv.bind(h.local())
       const arrived: Array<{ i: number, p: number }> = []
       const delivered: Array<{ i: number, p: number }> = []
       const all = new Latch()
@@ -301,7 +301,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('10 000 messages with random priorities, live receiver: FIFO among equal priorities, none lost', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const N = 10_000
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
       const delivered: Array<{ i: number, p: number }> = []
@@ -329,7 +329,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- dispatchers ----------------------------------------------------------------------
 
     it('fast dispatch bypasses a blocked DispatchQueue', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
       const unblock = deferred()
       const slowStarted = deferred()
@@ -365,7 +365,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('dispatcher chain: a declining dispatcher passes on; unhandled messages are counted', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
       const seen: string[] = []
       const handled = deferred<Message>()
@@ -396,7 +396,7 @@ export function defineConformance (type: MessengerType): void {
 
     for (const concurrency of [1, 4]) {
       it(`async dispatcher, dispatchConcurrency ${concurrency}: 3 connections × 200 messages, all delivered${concurrency === 1 ? ', each connection in order, one at a time' : ', at most 4 at once'}`, async (t) => {
-        const h = new Harness(type, t)
+        const h = new Harness(type, t, wire)
         const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer(), config: { dispatchConcurrency: concurrency } })
         const byConn = new Map<number, number[]>()
         const done = new Latch()
@@ -435,16 +435,16 @@ export function defineConformance (type: MessengerType): void {
 
     // ---- addresses ------------------------------------------------------------------------
 
-    for (const [family, bindTo, ip, af] of [['IPv4', 'v1:127.0.0.1:0', '127.0.0.1', AF_INET], ['IPv6', 'v1:[::1]:0', '::1', AF_INET6]] as const) {
+    for (const [family, ip, af] of [['IPv4', '127.0.0.1', AF_INET], ['IPv6', '::1', AF_INET6]] as const) {
       it(`bound and learned addresses (${family} loopback)`, async (t) => {
-        const h = new Harness(type, t)
-        const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() }, bindTo)
+        const h = new Harness(type, t, wire)
+        const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() }, h.local(ip))
         assert.equal(addr.ip, ip)
         assert.equal(addr.family, af)
         assert.ok(addr.port > 0, 'an ephemeral port was assigned')
         assert.equal(addr.nonce, 0)
         assert.equal(srv.boundAddr, addr)
-        assert.equal(formatEntityAddr(addr), family === 'IPv6' ? `v1:[::1]:${addr.port}/0` : `v1:127.0.0.1:${addr.port}/0`)
+        assert.equal(formatEntityAddr(addr), family === 'IPv6' ? `${wire}:[::1]:${addr.port}/0` : `${wire}:127.0.0.1:${addr.port}/0`)
         const accepted = deferred<Connection>()
         srv.addDispatcherTail({
           msHandleAccept: (c) => { accepted.resolve(c) },
@@ -467,14 +467,14 @@ export function defineConformance (type: MessengerType): void {
         assert.equal(sconn.peerAddr.nonce, 1234)
         assert.equal(sconn.peerAddr.port, 0, 'the claimed port of an unbound client')
 
-        const { msgr: peer, addr: peerAddr } = await h.server({ name: 'osd.3', nonce: 77, policy: Policy.lossyClient() }, bindTo)
+        const { msgr: peer, addr: peerAddr } = await h.server({ name: 'osd.3', nonce: 77, policy: Policy.lossyClient() }, h.local(ip))
         const pong2 = deferred()
         peer.addDispatcherTail({ msDispatch: () => { pong2.resolve(); return true } })
         const accepted2 = deferred<Connection>()
         srv.addDispatcherHead({ msHandleAccept: (c) => { if (c.peerType === EntityType.OSD) accepted2.resolve(c) } })
         peer.connectTo(EntityType.MON, addr).send(new MPing())
         await within(pong2.promise, 10_000, 'pong to a bound client')
-        assert.equal(formatEntityAddr(peer.myAddr), formatEntityAddr(peerAddr), 'a bound address is not relearned')
+        assert.equal(formatEntityAddr(peer.myAddrs[0]), formatEntityAddr(peerAddr), 'a bound address is not relearned')
         assert.equal(formatEntityAddr((await accepted2.promise).peerAddr), formatEntityAddr(peerAddr))
       })
     }
@@ -482,7 +482,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- scale ----------------------------------------------------------------------------
 
     it('1 000 concurrent clients × 100 round trips to one server', { timeout: 300_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const CLIENTS = 1000
       const ROUNDS = 100
       const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() })
@@ -528,7 +528,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- large messages -------------------------------------------------------------------
 
     it('16 MiB data segment round trip is byte-identical', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
       srv.addDispatcherTail(echoDispatcher())
       const cli = h.client({ name: 'client.?', policy: Policy.lossyClient() })
@@ -545,7 +545,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('an oversized data segment faults the server connection (TOO_LARGE); the client sees a reset; others are served', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer(), limits: { maxDataLen: MiB } })
       srv.addDispatcherTail(echoDispatcher())
       const srvReset = deferred<Connection>()
@@ -576,7 +576,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- refusals -------------------------------------------------------------------------
 
     it('FEATURES: a server requiring a feature the client lacks refuses it cleanly', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer(), features: { required: Feature.NOSRCADDR | Feature.MSG_ADDR2 } })
       let dispatched = 0
       srv.addDispatcherTail({ msDispatch: () => { dispatched++; return true } })
@@ -595,8 +595,8 @@ export function defineConformance (type: MessengerType): void {
       assert.equal(srv.connections.size, 0)
     })
 
-    it('BADPROTOVER: a peer of the same type with another cluster protocol is refused cleanly', async (t) => {
-      const h = new Harness(type, t)
+    it('BADPROTOVER: a peer of the same type with another cluster protocol is refused cleanly', { skip: wire === 'v2' ? 'msgr2 carries no protocol version' : false }, async (t) => {
+      const h = new Harness(type, t, wire)
       const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() })
       // A lossless peer: refused means closed, not retried.
       const cli = h.client({ name: 'mon.1', policy: Policy.losslessPeer(), clusterProtocol: 99 })
@@ -623,7 +623,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- mark down ------------------------------------------------------------------------
 
     it('markDown of other connections from inside msDispatch, 1 000 rounds: no stall, no leak', { timeout: 120_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       // One dispatcher on two servers (Ceph's MarkdownTest): each message marks down every other
       // connection it has seen, on either server, then answers.
       const conns = new Set<Connection>()
@@ -677,7 +677,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('OUT_QUEUE_FULL: past maxOutQueueMessages a lossless send throws and a lossy connection is dropped', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       // Nothing listens here after the bind is undone, so everything sent stays owed.
       const { msgr: gone, addr } = await h.server({ name: 'osd.0', policy: Policy.losslessPeer() })
       await gone.shutdown(0)
@@ -696,7 +696,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('markDown with messages still queued for dispatch gives back every policy and dispatch throttle unit', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const gate = deferred()
       let delivered = 0
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
@@ -727,7 +727,7 @@ export function defineConformance (type: MessengerType): void {
     })
 
     it('shutdown of a server with connected clients completes; its clients see a reset', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const CLIENTS = 10
       const { msgr: srv, addr } = await h.server({ name: 'mon.0', nonce: 0, policy: Policy.statelessServer() })
       srv.addDispatcherTail(echoDispatcher())
@@ -756,7 +756,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- lossless -------------------------------------------------------------------------
 
     it('lossless peers with injected socket failures: 2 000 messages exactly once, in order', { timeout: 120_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const N = 2000
       const { logger, decisions } = decisionLogger()
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.losslessPeer(), logger })
@@ -783,13 +783,13 @@ export function defineConformance (type: MessengerType): void {
       assert.deepEqual(got, Array.from({ length: N }, (_, i) => i))
       assert.ok((pd.msgr_faults as number) > 0)
       assert.ok((pd.msgr_reconnects as number) > 0)
-      assert.ok((decisions.get('replace') ?? 0) > 0, 'reconnects replaced the server session')
+      assert.ok((decisions.get(wire === 'v2' ? 'reconnect' : 'replace') ?? 0) > 0, 'reconnects replaced the server session')
       assert.equal(conn.isClosed, false)
       assert.equal(srv.connections.size, 1, 'one session on the server')
     })
 
     it('lossless: a server markDown mid-stream resets the session; the client carries on and later sends all arrive', { timeout: 60_000 }, async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const N = 1000
       const K = 425
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.losslessPeer() })
@@ -843,7 +843,7 @@ export function defineConformance (type: MessengerType): void {
     // ---- it-pipe --------------------------------------------------------------------------
 
     it('source/sink: pipe(conn, echo, conn) with it-pipe', async (t) => {
-      const h = new Harness(type, t)
+      const h = new Harness(type, t, wire)
       const N = 500
       const { msgr: srv, addr } = await h.server({ name: 'osd.0', policy: Policy.statelessServer() })
       const piping = deferred()

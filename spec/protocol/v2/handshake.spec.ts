@@ -117,5 +117,5 @@ test('the peer type is checked against HELLO', () => {
 test('IDENT_MISSING_FEATURES: the server refuses a client without a required feature', () => {
   const c = end({ policy: Policy.lossyClient({ featuresRequired: 0n, featuresSupported: 0x3f01cfbdfffdffffn & ~(1n << 40n) }), addr: CLIENT })
   const s = end({ policy: Policy.statelessServer({ featuresRequired: 1n << 40n }), addr: SERVER, name: MON })
-  assert.throws(() => connect(c, s), /REFUSED: peer requires features we lack: 0x10000000000/)
+  assert.throws(() => connect(c, s), /REFUSED: IDENT_MISSING_FEATURES: peer requires features we lack: 0x10000000000/)
 })
