@@ -3,15 +3,14 @@
 // picks the transport: 'tcp' (net) or 'memory' (in-process); both share everything else.
 import { Message } from '../messages/message.ts'
 import { Policy } from '../session/policy.ts'
-import { EntityType, Priority, ProtocolVersion, entityTypeName } from '../wire/constants.ts'
+import { EntityType, Priority, ProtocolVersion } from '../wire/constants.ts'
 import { AddrType, blankAddr, formatEntityAddr, isBlankIp } from '../wire/entity-addr.ts'
 import type { EntityAddr } from '../wire/entity-addr.ts'
 import type { EntityName } from '../wire/entity-name.ts'
-import { parseEntityName } from '../wire/entity-name.ts'
 import { acceptConnection } from './accepter.ts'
 import type { AcceptHost } from './accepter.ts'
 import { resolveConfig } from './config.ts'
-import type { MessengerConfig, MessengerConfigInit } from './config.ts'
+import type { MessengerConfig } from './config.ts'
 import { Connection } from './connection.ts'
 import type { ConnectionEvent, ConnectionHost, PolicyThrottles } from './connection.ts'
 import type { Dispatcher } from './dispatch/dispatcher.ts'
@@ -23,67 +22,29 @@ import { RateLimitedLog, silentLogger } from './logger.ts'
 import type { Logger } from './logger.ts'
 import type { MsgrSocket } from './socket.ts'
 import { Throttle } from './throttle.ts'
-import type { DecoderLimits } from '../wire/limits.ts'
 import type { DecoderConfig, WireProtocol } from '../protocol/wire-protocol.ts'
 import { protocolV1 } from '../protocol/v1/index.ts'
 import { authNoneAuthorizer } from '../protocol/v1/authorizer.ts'
 import { protocolV2 } from '../protocol/v2/index.ts'
 import type { ProtocolV2 } from '../protocol/v2/index.ts'
-import type { AuthClient, AuthServer } from '../auth/auth-provider.ts'
 import { NoneAuthClient } from '../auth/auth-none.ts'
 import { MonAuthServer } from '../auth/cephx-provider.ts'
 import { checkBindAddrs, isMsgr2, parseAddrs, pickConnectAddr } from './addresses.ts'
 import type { AddrInput } from './addresses.ts'
 import { messengerPerf } from './perf.ts'
+import { PolicyTable } from './policies.ts'
 import { PayloadPool } from '../wire/payload-pool.ts'
+import { toName } from './options.ts'
+import type { Listener, MessengerOptions } from './options.ts'
+import { protocolVersionFor } from '../protocol/v1/protocol-version.ts'
 
-export interface MessengerOptions {
-  /** 'tcp' (default) or 'memory'. */
-  type?: 'tcp' | 'memory'
-  /** Our entity name: { type, num } or text like 'mon.0', 'client.?'. */
-  name: EntityName | string
-  /** Address nonce; random by default (Ceph clients), mons use 0. */
-  nonce?: number
-  /** Policy for peer types without their own (Ceph's default policy is lossless). */
-  policy?: Policy
-  features?: { supported?: bigint, required?: bigint }
-  crc?: { header?: boolean, data?: boolean }
-  limits?: Partial<DecoderLimits>
-  config?: MessengerConfigInit
-  logger?: Logger
-  /** Our id as Ceph names it ('a' in mon.a); used in the auth-none authorizer. Default: the num, or '' for clients. */
-  entityId?: string
-  /** protocol_version between peers of our own type (Ceph's cluster protocol, e.g. 13 for mons). */
-  clusterProtocol?: number
-  /** msgr2's auth step (default: auth none both ways, crc mode). */
-  auth?: MessengerAuth
-}
-
-/** What msgr2 connections authenticate with. */
-export interface MessengerAuth {
-  /** Client side: the methods to offer, best first; a fresh set per connection. */
-  client?: () => AuthClient | readonly AuthClient[]
-  /** Server side: the methods and modes accepted. */
-  server?: AuthServer
-}
-
-export interface Listener {
-  addr: EntityAddr
-  close: () => Promise<void>
-}
+export type { Listener, MessengerAuth, MessengerOptions } from './options.ts'
 
 type Factory = (opts: MessengerOptions) => Messenger
 const factories = new Map<string, Factory>()
 
 export function registerMessengerType (type: string, f: Factory): void {
   factories.set(type, f)
-}
-
-function toName (n: EntityName | string): EntityName {
-  if (typeof n !== 'string') return n
-  const p = parseEntityName(n)
-  if (p === undefined) throw new TypeError(`bad entity name ${n}`)
-  return { type: p.type, num: p.num }
 }
 
 function addrKey (a: EntityAddr): string {
@@ -112,9 +73,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   myAddr: EntityAddr
   /** The bound addrvec, v2 entries first when both are bound (empty until bind). */
   myAddrs: EntityAddr[] = []
-  private defaultPolicy: Policy
-  private readonly policies = new Map<number, Policy>()
-  private readonly policyThrottles = new Map<number, { messages?: Throttle, bytes?: Throttle }>()
+  private readonly policies: PolicyTable
   /** Where received messages and connection events go (fast dispatch, the queue, the dispatchers). */
   readonly router: DispatchRouter
   private readonly totals = new ConnectionTotals()
@@ -158,7 +117,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
     let p = opts.policy ?? new Policy()
     if (opts.features?.supported !== undefined) p = p.with({ featuresSupported: opts.features.supported })
     if (opts.features?.required !== undefined) p = p.with({ featuresRequired: opts.features.required })
-    this.defaultPolicy = p
+    this.policies = new PolicyTable(p)
     this.router = new DispatchRouter(this.config, this.log, this.rateLog)
     this.dispatchQueue = new DispatchQueue<Message, Connection>({
       deliver: (item) => this.router.deliver(item),
@@ -201,15 +160,14 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
 
   setPolicy (peerType: number, policy: Policy): void {
     this.policies.set(peerType, policy)
-    this.policyThrottles.delete(peerType)
   }
 
   setDefaultPolicy (policy: Policy): void {
-    this.defaultPolicy = policy
+    this.policies.setDefault(policy)
   }
 
   policyFor (peerType: number): Policy {
-    return this.policies.get(peerType) ?? this.defaultPolicy
+    return this.policies.get(peerType)
   }
 
   addDispatcherHead (d: Dispatcher): void {
@@ -285,13 +243,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   protocolVersion (peerType: number, connecting: boolean): number {
-    if (peerType === this.name.type) return this.clusterProtocol
-    switch (connecting ? peerType : this.name.type) {
-      case EntityType.OSD: return ProtocolVersion.OSDC
-      case EntityType.MDS: return ProtocolVersion.MDSC
-      case EntityType.MON: return ProtocolVersion.MONC
-      default: return 0
-    }
+    return protocolVersionFor(this.name.type, this.clusterProtocol, peerType, connecting)
   }
 
   authorizerFor (peerType: number): { protocol: number, bytes: Uint8Array } | undefined {
@@ -303,17 +255,7 @@ export abstract class Messenger implements ConnectionHost, AcceptHost {
   }
 
   throttlesFor (peerType: number): PolicyThrottles {
-    let t = this.policyThrottles.get(peerType)
-    if (t === undefined) {
-      const p = this.policyFor(peerType)
-      const name = entityTypeName(peerType)
-      t = {
-        ...(p.throttlerMessages > 0 ? { messages: new Throttle(`msgr_policy_${name}_messages`, p.throttlerMessages) } : {}),
-        ...(p.throttlerBytes > 0 ? { bytes: new Throttle(`msgr_policy_${name}_bytes`, p.throttlerBytes) } : {})
-      }
-      this.policyThrottles.set(peerType, t)
-    }
-    return t
+    return this.policies.throttlesFor(peerType)
   }
 
   lookup (peerAddr: EntityAddr): Connection | undefined {

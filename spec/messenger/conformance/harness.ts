@@ -9,9 +9,25 @@ import type { MessengerOptions } from '../../../lib/messenger/messenger.ts'
 import '../../../lib/messenger/memory-messenger.ts'
 import '../../../lib/messenger/tcp-messenger.ts'
 import type { EntityAddr } from '../../../lib/wire/entity-addr.ts'
+import { CephxAuthClient, CephxServer, ConMode, CryptoKey, Keyring, MonAuthServer, ServiceSecrets, systemRandom } from '../../../lib/auth/index.ts'
+import { EntityType } from '../../../lib/wire/constants.ts'
 
 export type MessengerType = 'memory' | 'tcp'
-export type WireVersion = 'v1' | 'v2'
+/** v1; v2 in crc mode with auth none; v2 in secure mode with cephx (one test keyring). */
+export type WireVersion = 'v1' | 'v2' | 'v2-secure'
+
+/** Every messenger of a secure harness authenticates as client.admin against this keyring. */
+function secureAuth (): NonNullable<MessengerOptions['auth']> {
+  const entity = { type: EntityType.CLIENT, id: 'admin' }
+  const key = CryptoKey.generate(systemRandom, { sec: Math.floor(Date.now() / 1000), nsec: 0 })
+  const keyring = new Keyring()
+  keyring.set({ entity, key, caps: new Map([['mon', 'allow *']]) })
+  const cephx = new CephxServer({ keyring, secrets: new ServiceSecrets() })
+  return {
+    server: new MonAuthServer({ cephx, modes: [ConMode.SECURE] }),
+    client: () => new CephxAuthClient({ entity, key, preferredModes: [ConMode.SECURE] })
+  }
+}
 
 /** Message types no registry knows: they travel as plain Messages. */
 export const T_DATA = 0x7001
@@ -30,20 +46,22 @@ export class Harness {
   /** The wire protocol servers bind (and so clients dial). */
   readonly wire: WireVersion
   readonly messengers: Messenger[] = []
+  private readonly auth: MessengerOptions['auth']
 
   constructor (type: MessengerType, t: AfterHook, wire: WireVersion = 'v1') {
     this.type = type
     this.wire = wire
+    this.auth = wire === 'v2-secure' ? secureAuth() : undefined
     t.after(() => this.shutdown())
   }
 
   /** An ephemeral loopback address of the harness's protocol. */
   local (ip = '127.0.0.1'): string {
-    return `${this.wire}:${ip.includes(':') ? `[${ip}]` : ip}:0`
+    return `${this.wire === 'v1' ? 'v1' : 'v2'}:${ip.includes(':') ? `[${ip}]` : ip}:0`
   }
 
   create (opts: Omit<MessengerOptions, 'type'>): Messenger {
-    const m = Messenger.create({ ...opts, type: this.type })
+    const m = Messenger.create({ ...opts, type: this.type, ...(this.auth !== undefined && opts.auth === undefined ? { auth: this.auth } : {}) })
     this.messengers.push(m)
     return m
   }
